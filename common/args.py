@@ -1,0 +1,45 @@
+"""Command-line arguments for functions: positional args and KEY=VALUE kwargs.
+
+Values are read as YAML scalars the way Salt does (``3`` is an int,
+``true`` a bool), but a plain string is never turned into a mapping or
+list by accident: only text that starts with ``[`` or ``{`` becomes one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+_KWARG_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.S)
+
+
+def typed(text: str) -> Any:
+    """Read one argument as YAML if that is what a user would mean."""
+    if text == "":
+        return text
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, dict | list):
+        return value if text.lstrip()[:1] in "[{" else text
+    if value is None:
+        return None if text.strip() in ("null", "~", "None") else text
+    if isinstance(value, str | int | float | bool):
+        return value
+    return text  # dates and other YAML types stay as typed
+
+
+def split_args(words: list[str]) -> tuple[list[Any], dict[str, Any]]:
+    """Split CLI words into typed positional args and KEY=VALUE keyword args."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for word in words:
+        match = _KWARG_RE.match(word)
+        if match:
+            kwargs[match.group(1)] = typed(match.group(2))
+        else:
+            args.append(typed(word))
+    return args, kwargs

@@ -1,0 +1,190 @@
+"""Loading the `master` and `minion` YAML config files.
+
+The config dir comes from ``-c DIR``, else ``$SALINE_CONFIG_DIR``, else
+``/etc/saline``. ``root_dir`` defaults to the config dir, and every path
+option that is relative is taken relative to ``root_dir``, so a whole master
+or minion can live in one directory owned by a normal user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG_DIR = "/etc/saline"
+PATH_KEYS = ("pki_dir", "cachedir", "sock_dir", "log_file", "autosign_file")
+
+# Each default's type is the type the option must have; None means "str or
+# unset". Lists of roots are checked per environment when they are used.
+MASTER_DEFAULTS: dict[str, Any] = {
+    "interface": "0.0.0.0",
+    "publish_port": 4505,
+    "ret_port": 4506,
+    "root_dir": None,
+    "pki_dir": "pki",
+    "cachedir": "cache",
+    "sock_dir": "run",
+    "log_file": "log/master.log",
+    "log_level": "info",
+    "file_roots": {"base": ["formulas"]},
+    "pillar_roots": {"base": ["pillar"]},
+    "auto_accept": False,
+    "autosign_file": None,
+    "nodegroups": {},
+    "timeout": 5,
+    "keep_jobs": 24,
+    "user": None,
+    "max_msg_size": 64 * 1024 * 1024,
+    "heartbeat_interval": 5,
+    "workers": 1,
+}
+
+MINION_DEFAULTS: dict[str, Any] = {
+    "id": None,
+    "master": "salt",
+    "master_port": 4506,
+    "publish_port": 4505,
+    "root_dir": None,
+    "pki_dir": "pki",
+    "cachedir": "cache",
+    "sock_dir": "run",
+    "log_file": "log/minion.log",
+    "log_level": "info",
+    "file_client": "remote",
+    "file_roots": {"base": ["formulas"]},
+    "pillar_roots": {"base": ["pillar"]},
+    "grains": {},
+    "master_finger": None,
+    "acceptance_wait_time": 10,
+    "auth_timeout": 5,
+    "heartbeat_interval": 5,
+    "max_msg_size": 64 * 1024 * 1024,
+    "worker_threads": 8,
+    "user": None,
+}
+
+DEFAULTS = {"master": MASTER_DEFAULTS, "minion": MINION_DEFAULTS}
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical", "quiet")
+
+
+class ConfigError(Exception):
+    """A config file is missing, unreadable, malformed or has a bad value."""
+
+
+def config_dir(cli_value: str | None) -> Path:
+    """Where the config files are: ``-c``, then $SALINE_CONFIG_DIR, then /etc/saline."""
+    return Path(cli_value or os.environ.get("SALINE_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+
+
+def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Read ``cdir/kind``, check it against the defaults and resolve paths.
+
+    Raises ConfigError with one line naming the file (and line for YAML
+    errors) for anything a user must fix.
+    """
+    path = cdir / kind
+    raw = read_yaml_file(path)
+    raw.update(overrides or {})
+    opts = dict(DEFAULTS[kind])
+    for key, value in raw.items():
+        if key not in opts:
+            log.warning("%s: unknown option %r ignored", path, key)
+            continue
+        opts[key] = _check_type(path, key, value, DEFAULTS[kind][key])
+    if opts["log_level"] not in LOG_LEVELS:
+        raise ConfigError(f"{path}: log_level must be one of {', '.join(LOG_LEVELS)}")
+    opts["config_dir"] = str(cdir.resolve())
+    opts["conf_file"] = str(path.resolve())
+    root = Path(opts["root_dir"] or cdir)
+    if not root.is_absolute():
+        root = cdir.resolve() / (opts["root_dir"] or "")
+    opts["root_dir"] = str(root.resolve())
+    for key in PATH_KEYS:
+        if opts.get(key):
+            opts[key] = str(Path(opts["root_dir"], opts[key]))
+    if kind == "minion":
+        opts["id"] = opts["id"] or socket.gethostname()
+    for port in ("publish_port", "ret_port", "master_port"):
+        if port in opts and not 0 < opts[port] < 65536:
+            raise ConfigError(f"{path}: {port} must be between 1 and 65535, not {opts[port]}")
+    return opts
+
+
+def read_yaml_file(path: Path) -> dict[str, Any]:
+    """Parse a YAML mapping file; an empty file is an empty mapping."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {_reason(exc)}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {_yaml_reason(exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of option: value, got {_tname(data)}")
+    return data
+
+
+def _check_type(path: Path, key: str, value: Any, default: Any) -> Any:
+    if default is None:
+        if value is None or isinstance(value, str):
+            return value
+        if key == "id" and isinstance(value, int | float):
+            return str(value)
+        raise ConfigError(f"{path}: {key} must be a string, not {_tname(value)}")
+    want = type(default)
+    # YAML gives ints for `timeout: 5` where a float is fine, and bools are
+    # ints to Python: refuse `publish_port: true`.
+    if want is int and isinstance(value, bool):
+        raise ConfigError(f"{path}: {key} must be an integer, not a boolean")
+    if want is int and isinstance(value, float) and key in ("timeout",):
+        return value
+    if not isinstance(value, want):
+        raise ConfigError(f"{path}: {key} must be {_article(want)}, not {_tname(value)}")
+    return value
+
+
+def _article(t: type) -> str:
+    return {
+        int: "an integer",
+        bool: "a boolean (true or false)",
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+    }.get(t, t.__name__)
+
+
+def _tname(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "empty",
+    }.get(type(value), type(value).__name__)
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: YAML error: {problem}"
+    return f"YAML error: {problem}"
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)

@@ -1,0 +1,104 @@
+"""Printing results: nested (Salt's default look), json, yaml and txt."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+FORMATS = ("nested", "json", "yaml", "txt")
+INDENT = "    "
+GREEN, RED, CYAN, RESET = "\033[0;32m", "\033[0;31m", "\033[0;36m", "\033[0m"
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    return "NO_COLOR" not in os.environ and stream.isatty()
+
+
+def render(data: dict[str, Any], fmt: str, color: bool = False, ok: bool = True) -> str:
+    """Text for one result mapping (usually ``{minion_id: return}``)."""
+    if fmt == "json":
+        return json.dumps(data, indent=4, default=_jsonable, ensure_ascii=False)
+    if fmt == "yaml":
+        import yaml
+
+        return yaml.safe_dump(_plain(data), default_flow_style=False, sort_keys=False).rstrip()
+    if fmt == "txt":
+        return "\n".join(f"{key}: {_flat(value)}" for key, value in data.items())
+    return nested(data, color, ok)
+
+
+def nested(data: dict[str, Any], color: bool = False, ok: bool = True) -> str:
+    """Salt's nested layout: ids at the left margin, values indented beneath."""
+    lines: list[str] = []
+    head = (GREEN if ok else RED) if color else ""
+    for key, value in data.items():
+        lines.append(f"{head}{key}{RESET if color else ''}:")
+        _nest(value, 1, lines, color)
+    return "\n".join(lines)
+
+
+def _nest(value: Any, depth: int, lines: list[str], color: bool) -> None:
+    pad = INDENT * depth
+    if isinstance(value, dict):
+        lines.append(f"{pad}----------")
+        for key, sub in value.items():
+            if isinstance(sub, dict | list) and sub:
+                lines.append(f"{pad}{_c(str(key), CYAN, color)}:")
+                _nest(sub, depth + 1, lines, color)
+            else:
+                lines.append(f"{pad}{_c(str(key), CYAN, color)}:")
+                _nest(sub, depth + 1, lines, color)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict | list) and item:
+                lines.append(f"{pad}|_")
+                _nest(item, depth + 1, lines, color)
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+    else:
+        for line in _scalar(value).splitlines() or [""]:
+            lines.append(f"{pad}{line}")
+
+
+def _c(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{RESET}" if color else text
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if value is None:
+        return "None"
+    return str(value)
+
+
+def _flat(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=_jsonable)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def emit(data: dict[str, Any], fmt: str, ok: bool = True, stream: TextIO | None = None) -> None:
+    """Print one result mapping to stdout (flushed, so output streams)."""
+    out = stream or sys.stdout
+    out.write(render(data, fmt, use_color(out), ok) + "\n")
+    out.flush()

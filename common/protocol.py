@@ -1,0 +1,272 @@
+"""The saline wire protocol: what each message holds and how it is sealed.
+
+See docs/protocol.md for the contract. This module builds and opens
+messages; it never touches sockets. Every reader checks signature or box
+first, then the version and kind, and only then builds a value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from common import codec
+from common.codec import ProtocolError, field
+from common.crypto import CryptoError, KeyPair, PeerBox, PublicKeys, SessionKey, seal, verify
+from common.ids import InvalidId, check_minion_id
+
+# Seconds of clock difference tolerated between master and minions for
+# signed auth requests, jobs and boxed requests (replay window).
+CLOCK_WINDOW = 300.0
+NONCE_SIZE = 24
+
+TOPIC_ALL = b"\x00all"
+TOPIC_NOTICE = b"\x00notice"
+
+# Request-channel bodies a minion may send once accepted.
+REQUEST_KINDS = ("hello", "hb", "ack", "ret")
+
+
+def minion_topic(minion_id: str) -> bytes:
+    """The publish topic only this minion subscribes to."""
+    return b"\x01" + minion_id.encode()
+
+
+class BadMessage(Exception):
+    """Anything wrong with a message from the network; the text says what."""
+
+
+def _fresh(ts: Any, now: float | None = None) -> float:
+    if not isinstance(ts, int | float) or isinstance(ts, bool):
+        raise BadMessage("timestamp missing")
+    now = time.time() if now is None else now
+    if abs(now - ts) > CLOCK_WINDOW:
+        raise BadMessage(f"timestamp {ts:.0f} is outside the {CLOCK_WINDOW:.0f} s window")
+    return float(ts)
+
+
+def _keys(msg: dict[str, Any]) -> PublicKeys:
+    try:
+        return PublicKeys.from_bytes(msg.get("box"), msg.get("sign"))  # type: ignore[arg-type]
+    except CryptoError as exc:
+        raise BadMessage(str(exc)) from None
+
+
+def _open_signed(data: dict[str, Any], signer: bytes) -> dict[str, Any]:
+    signed = field(data, "signed", bytes)
+    try:
+        return codec.unpack(verify(signer, signed))
+    except CryptoError as exc:
+        raise BadMessage(str(exc)) from None
+
+
+# -- auth -------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthRequest:
+    minion_id: str
+    keys: PublicKeys
+    nonce: bytes
+    ts: float
+
+
+def make_auth_request(pair: KeyPair, minion_id: str, nonce: bytes) -> bytes:
+    """A signed (not encrypted) request to join: id, public keys, nonce, time."""
+    inner = codec.pack(
+        {"kind": "auth", "id": minion_id, "box": pair.public.box, "sign": pair.public.sign,
+         "nonce": nonce, "ts": time.time()}
+    )
+    return codec.pack({"kind": "auth", "signed": pair.sign(inner)})
+
+
+def read_auth_request(data: dict[str, Any]) -> AuthRequest:
+    """Verify an auth request against the key it carries and check its fields."""
+    signed = field(data, "signed", bytes)
+    if len(signed) < 64:
+        raise BadMessage("auth request too short")
+    # The signing key is inside the signed bytes; peek at it, then verify.
+    # This proves the sender holds the private key it presents.
+    try:
+        claimed = codec.unpack(signed[64:], ("auth",))
+    except ProtocolError as exc:
+        raise BadMessage(str(exc)) from None
+    keys = _keys(claimed)
+    msg = _open_signed(data, keys.sign)
+    try:
+        minion_id = check_minion_id(msg.get("id"))
+    except InvalidId as exc:
+        raise BadMessage(str(exc)) from None
+    nonce = field(msg, "nonce", bytes)
+    return AuthRequest(minion_id, keys, nonce, _fresh(msg.get("ts")))
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthReply:
+    status: str  # accepted | pending | rejected | denied
+    nonce: bytes
+    master: PublicKeys
+    session: bytes | None  # the session key, sealed to the minion
+    key_gen: int
+
+
+def make_auth_reply(
+    pair: KeyPair,
+    req: AuthRequest,
+    status: str,
+    session: SessionKey | None,
+    key_gen: int,
+) -> bytes:
+    """The master's signed answer; the session key is sealed to the minion."""
+    sealed = seal(req.keys, session.key) if session is not None else None
+    inner = codec.pack(
+        {"kind": "auth_reply", "id": req.minion_id, "status": status, "nonce": req.nonce,
+         "box": pair.public.box, "sign": pair.public.sign, "session": sealed,
+         "key_gen": key_gen}
+    )
+    return codec.pack({"kind": "auth_reply", "signed": pair.sign(inner)})
+
+
+def read_auth_reply(data: bytes, nonce: bytes, minion_id: str) -> AuthReply:
+    """Verify the master's reply against the key it carries; caller pins or compares."""
+    try:
+        outer = codec.unpack(data, ("auth_reply", "error"))
+    except ProtocolError as exc:
+        raise BadMessage(str(exc)) from None
+    if outer["kind"] == "error":
+        raise BadMessage(f"master refused: {outer.get('error')}")
+    signed = field(outer, "signed", bytes)
+    try:
+        claimed = codec.unpack(signed[64:], ("auth_reply",))
+    except ProtocolError as exc:
+        raise BadMessage(str(exc)) from None
+    master = _keys(claimed)
+    msg = _open_signed(outer, master.sign)
+    if msg.get("nonce") != nonce or msg.get("id") != minion_id:
+        raise BadMessage("auth reply does not answer our request")
+    status = msg.get("status")
+    if status not in ("accepted", "pending", "rejected", "denied"):
+        raise BadMessage(f"unknown auth status {status!r}")
+    session = msg.get("session")
+    if status == "accepted" and not isinstance(session, bytes):
+        raise BadMessage("accepted without a session key")
+    return AuthReply(status, nonce, master, session, field(msg, "key_gen", int))
+
+
+# -- publish ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    jid: str
+    tgt: str | list[str]
+    tgt_type: str
+    fun: str
+    arg: list[Any]
+    kwarg: dict[str, Any]
+    ts: float
+    seq: int
+    delimiter: str = ":"
+
+    def to_map(self) -> dict[str, Any]:
+        return {"kind": "job", **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_map(cls, msg: dict[str, Any]) -> Job:
+        tgt = msg.get("tgt")
+        if not isinstance(tgt, str | list):
+            raise ProtocolError("field 'tgt' missing or of the wrong type")
+        return cls(
+            jid=field(msg, "jid", str),
+            tgt=tgt,
+            tgt_type=field(msg, "tgt_type", str),
+            fun=field(msg, "fun", str),
+            arg=field(msg, "arg", list),
+            kwarg=field(msg, "kwarg", dict),
+            ts=float(field(msg, "ts", (int, float))),
+            seq=field(msg, "seq", int),
+            delimiter=msg.get("delimiter") or ":",
+        )
+
+
+def make_publish(pair: KeyPair, session: SessionKey, key_gen: int, topic: bytes, job: Job) -> bytes:
+    """Encrypt a job with the session key and sign the envelope."""
+    inner = codec.pack(
+        {"kind": "job", "topic": topic, "key_gen": key_gen,
+         "box": session.encrypt(codec.pack(job.to_map()))}
+    )
+    return pair.sign(inner)
+
+
+def make_notice(pair: KeyPair, event: str, **data: Any) -> bytes:
+    """A signed clear-text notice (key accepted, session rotated)."""
+    return pair.sign(codec.pack({"kind": "notice", "topic": TOPIC_NOTICE, "event": event, **data}))
+
+
+def open_publish(payload: bytes, topic: bytes, master: PublicKeys) -> dict[str, Any]:
+    """Verify a publish frame's signature and topic; return the envelope map."""
+    try:
+        msg = codec.unpack(verify(master.sign, payload), ("job", "notice"))
+    except (CryptoError, ProtocolError) as exc:
+        raise BadMessage(str(exc)) from None
+    if msg.get("topic") != topic:
+        raise BadMessage("publish topic does not match its signed topic")
+    return msg
+
+
+def open_job(envelope: dict[str, Any], session: SessionKey) -> Job:
+    """Decrypt a verified job envelope and check its freshness."""
+    try:
+        job = Job.from_map(codec.unpack(session.decrypt(field(envelope, "box", bytes)), ("job",)))
+    except (CryptoError, ProtocolError) as exc:
+        raise BadMessage(str(exc)) from None
+    _fresh(job.ts)
+    return job
+
+
+# -- boxed requests between an accepted minion and the master ----------------
+
+
+def make_request(box: PeerBox, minion_id: str, body: dict[str, Any]) -> bytes:
+    """Box a request body between the minion's and the master's keys."""
+    body = {**body, "ts": time.time()}
+    return codec.pack({"kind": "req", "id": minion_id, "box": box.encrypt(codec.pack(body))})
+
+
+def request_sender(data: dict[str, Any]) -> str:
+    """The id a boxed request claims to come from (checked by opening the box)."""
+    try:
+        return check_minion_id(data.get("id"))
+    except InvalidId as exc:
+        raise BadMessage(str(exc)) from None
+
+
+def open_request(data: dict[str, Any], box: PeerBox) -> dict[str, Any]:
+    """Open a boxed request with the claimed sender's accepted key."""
+    try:
+        body = codec.unpack(box.decrypt(field(data, "box", bytes)), REQUEST_KINDS)
+    except (CryptoError, ProtocolError) as exc:
+        raise BadMessage(str(exc)) from None
+    _fresh(body.get("ts"))
+    return body
+
+
+def make_reply(box: PeerBox, body: dict[str, Any]) -> bytes:
+    return codec.pack({"kind": "rep", "box": box.encrypt(codec.pack({"kind": "rep", **body}))})
+
+
+def open_reply(data: bytes, box: PeerBox) -> dict[str, Any]:
+    """Open the master's boxed reply; an `error` reply is returned as such."""
+    try:
+        outer = codec.unpack(data, ("rep", "error"))
+        if outer["kind"] == "error":
+            return {"kind": "error", "error": str(outer.get("error")), "trusted": False}
+        return codec.unpack(box.decrypt(field(outer, "box", bytes)), ("rep",))
+    except (CryptoError, ProtocolError) as exc:
+        raise BadMessage(str(exc)) from None
+
+
+def error_reply(text: str) -> bytes:
+    """A clear, unsigned error: only ever a hint to the receiver."""
+    return codec.pack({"kind": "error", "error": text})

@@ -1,0 +1,181 @@
+"""asyncio sockets for the daemons: publisher, subscriber, server, client.
+
+They move opaque byte payloads. The request channel adds one framing rule: a
+request id frame before the payload, so replies can be matched to requests
+on a DEALER socket that has several requests in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import zmq
+import zmq.asyncio
+from zmq.utils.monitor import parse_monitor_message
+
+from common.transport import TransportError, options
+
+log = logging.getLogger(__name__)
+_ctx: zmq.asyncio.Context | None = None
+
+
+def context() -> zmq.asyncio.Context:
+    global _ctx
+    if _ctx is None:
+        _ctx = zmq.asyncio.Context()
+    return _ctx
+
+
+class _Socket:
+    """A socket with the shared options and an optional connect watcher."""
+
+    def __init__(
+        self,
+        kind: int,
+        address: str,
+        max_msg_size: int,
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
+        self.address = address
+        self.sock = context().socket(kind)
+        options.configure(self.sock, max_msg_size, address)
+        self._on_connect = on_connect
+        self._monitor_task: asyncio.Task[None] | None = None
+
+    def _watch_connects(self) -> None:
+        # Each completed ZMTP handshake means the peer can now hear us: the
+        # caller uses it to announce itself at once after a reconnect.
+        if self._on_connect is None:
+            return
+        mon = self.sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+        self._monitor_task = asyncio.ensure_future(self._monitor(mon))
+
+    async def _monitor(self, mon: zmq.asyncio.Socket) -> None:
+        assert self._on_connect is not None
+        try:
+            while True:
+                frames = await mon.recv_multipart()
+                event = parse_monitor_message(frames)
+                if event["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                    self._on_connect()
+        except (asyncio.CancelledError, zmq.ZMQError):
+            pass
+        finally:
+            mon.close(linger=0)
+
+    def close(self) -> None:
+        if self._monitor_task is not None:
+            self._monitor_task.cancel()
+            with contextlib.suppress(zmq.ZMQError):
+                self.sock.disable_monitor()
+        self.sock.close(linger=0)
+
+
+class Publisher(_Socket):
+    """PUB socket bound on the publish port."""
+
+    def __init__(self, address: str, max_msg_size: int) -> None:
+        super().__init__(zmq.PUB, address, max_msg_size)
+        self.sock.setsockopt(zmq.SNDHWM, 100_000)
+        options.bind(self.sock, address)
+
+    async def send(self, topic: bytes, payload: bytes) -> None:
+        await self.sock.send_multipart([topic, payload])
+
+
+class Subscriber(_Socket):
+    """SUB socket connected to a publisher, subscribed to the given topics."""
+
+    def __init__(
+        self,
+        address: str,
+        topics: list[bytes],
+        max_msg_size: int,
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(zmq.SUB, address, max_msg_size, on_connect)
+        for topic in topics:
+            self.sock.setsockopt(zmq.SUBSCRIBE, topic)
+        self._watch_connects()
+        options.connect(self.sock, address)
+
+    async def recv(self) -> tuple[bytes, bytes]:
+        """Next (topic, payload); frames of any other shape are skipped."""
+        while True:
+            frames = await self.sock.recv_multipart()
+            if len(frames) == 2:
+                return frames[0], frames[1]
+            log.warning("dropped a publish with %d frames", len(frames))
+
+
+class Server(_Socket):
+    """ROUTER socket: receive (peer, request id, payload), reply to a peer."""
+
+    def __init__(self, address: str, max_msg_size: int) -> None:
+        super().__init__(zmq.ROUTER, address, max_msg_size)
+        options.bind(self.sock, address)
+
+    async def recv(self) -> tuple[bytes, bytes, bytes]:
+        while True:
+            frames = await self.sock.recv_multipart()
+            if len(frames) == 3:
+                return frames[0], frames[1], frames[2]
+            log.warning("%s: dropped a request with %d frames", self.address, len(frames))
+
+    async def send(self, peer: bytes, rid: bytes, payload: bytes) -> None:
+        await self.sock.send_multipart([peer, rid, payload])
+
+
+class Client(_Socket):
+    """DEALER socket with request/response matching by request id."""
+
+    def __init__(
+        self,
+        address: str,
+        max_msg_size: int,
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(zmq.DEALER, address, max_msg_size, on_connect)
+        # Queue nothing for a master that is not there: a request waits for a
+        # live connection or times out, instead of arriving minutes later.
+        self.sock.setsockopt(zmq.IMMEDIATE, 1)
+        self._pending: dict[bytes, asyncio.Future[bytes]] = {}
+        self._next = 0
+        self._watch_connects()
+        options.connect(self.sock, address)
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                frames = await self.sock.recv_multipart()
+                if len(frames) != 2:
+                    log.warning("%s: dropped a reply with %d frames", self.address, len(frames))
+                    continue
+                fut = self._pending.pop(frames[0], None)
+                if fut is not None and not fut.done():
+                    fut.set_result(frames[1])
+        except (asyncio.CancelledError, zmq.ZMQError):
+            pass
+
+    async def request(self, payload: bytes, timeout: float) -> bytes:
+        """Send `payload` and wait for its reply; TransportError on timeout."""
+        self._next += 1
+        rid = self._next.to_bytes(8, "big")
+        fut: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._pending[rid] = fut
+        try:
+            async with asyncio.timeout(timeout):
+                await self.sock.send_multipart([rid, payload])
+                return await fut
+        except TimeoutError:
+            raise TransportError(f"no reply from {self.address} within {timeout:g} s") from None
+        finally:
+            self._pending.pop(rid, None)
+
+    def close(self) -> None:
+        self._reader.cancel()
+        super().close()

@@ -1,0 +1,127 @@
+"""The master's store of minion keys: pending, accepted, rejected, denied.
+
+Each minion's public keys live in ``pki_dir/<state>/<id>``. Moving a key
+between states is a rename inside ``pki_dir``, so a key is never in two
+states at once and a crash never leaves half a key.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+from pathlib import Path
+
+from common.crypto import CryptoError, PublicKeys, ensure_private_dir, write_private
+from common.ids import check_minion_id
+
+log = logging.getLogger(__name__)
+
+STATES = ("accepted", "pending", "rejected", "denied")
+
+
+class KeyStore:
+    """Read and change minion key states under one pki dir."""
+
+    def __init__(self, pki_dir: Path) -> None:
+        self.pki_dir = Path(pki_dir)
+        for state in STATES:
+            ensure_private_dir(self.pki_dir / state)
+
+    def _path(self, state: str, minion_id: str) -> Path:
+        return self.pki_dir / state / check_minion_id(minion_id)
+
+    def list(self) -> dict[str, list[str]]:
+        """Every known id by state, sorted."""
+        out: dict[str, list[str]] = {}
+        for state in STATES:
+            names = (p.name for p in (self.pki_dir / state).iterdir() if p.is_file())
+            out[state] = sorted(n for n in names if not n.startswith("."))
+        return out
+
+    def state_of(self, minion_id: str) -> str | None:
+        for state in STATES:
+            if self._path(state, minion_id).is_file():
+                return state
+        return None
+
+    def read(self, state: str, minion_id: str) -> PublicKeys | None:
+        """The stored keys of `minion_id` in `state`, or None."""
+        path = self._path(state, minion_id)
+        try:
+            return PublicKeys.loads(path.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, CryptoError) as exc:
+            log.error("%s: unreadable key file: %s", path, exc)
+            return None
+
+    def accepted(self, minion_id: str) -> PublicKeys | None:
+        return self.read("accepted", minion_id)
+
+    def register(self, minion_id: str, keys: PublicKeys, auto_accept: bool) -> str:
+        """Record an auth attempt and return the minion's state.
+
+        A known id presenting a different key is *denied* (and that key kept
+        in ``denied/`` for the operator to inspect); the stored key is left
+        alone.
+        """
+        state = self.state_of(minion_id)
+        if state is not None and state != "denied":
+            if self.read(state, minion_id) == keys:
+                return state
+            write_private(self._path("denied", minion_id), keys.dumps().encode())
+            log.warning("minion %s presented a different key than its %s one: denied",
+                        minion_id, state)
+            return "denied"
+        if state == "denied":
+            return "denied"
+        new_state = "accepted" if auto_accept else "pending"
+        write_private(self._path(new_state, minion_id), keys.dumps().encode())
+        log.info("minion %s key is %s (fingerprint %s)", minion_id, new_state, keys.fingerprint())
+        return new_state
+
+    def move(self, minion_id: str, to_state: str, from_states: tuple[str, ...]) -> bool:
+        """Move a key from one of `from_states` to `to_state`; False if none held it."""
+        for state in from_states:
+            src = self._path(state, minion_id)
+            if src.is_file():
+                os.replace(src, self._path(to_state, minion_id))
+                return True
+        return False
+
+    def delete(self, minion_id: str) -> bool:
+        """Forget every key stored under `minion_id`."""
+        removed = False
+        for state in STATES:
+            path = self._path(state, minion_id)
+            if path.is_file():
+                path.unlink()
+                removed = True
+        return removed
+
+    def fingerprints(self) -> dict[str, dict[str, str]]:
+        """Fingerprint of each stored key, by state and id."""
+        out: dict[str, dict[str, str]] = {}
+        for state, ids in self.list().items():
+            out[state] = {}
+            for minion_id in ids:
+                keys = self.read(state, minion_id)
+                out[state][minion_id] = keys.fingerprint() if keys else "(unreadable)"
+        return out
+
+
+def autosign_allows(autosign_file: str | None, minion_id: str) -> bool:
+    """True if `minion_id` matches an id or glob line of the autosign file."""
+    if not autosign_file:
+        return False
+    try:
+        lines = Path(autosign_file).read_text().splitlines()
+    except OSError as exc:
+        log.error("autosign_file %s unreadable: %s", autosign_file, exc)
+        return False
+    for line in lines:
+        pattern = line.strip()
+        if pattern and not pattern.startswith("#") and fnmatch.fnmatchcase(minion_id, pattern):
+            return True
+    return False

@@ -1,0 +1,121 @@
+"""The local command socket: how the `master` command talks to the daemon.
+
+An IPC socket in ``sock_dir`` (mode 0700, so only the master's user can
+reach it). Messages are plain protocol maps: the socket's file permissions
+are the authentication. A lock file keeps two masters off one sock_dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from common import codec, targeting
+from common.codec import ProtocolError
+from common.crypto import ensure_private_dir
+from common.transport.aio import Server
+
+if TYPE_CHECKING:
+    from master.server import Master
+
+log = logging.getLogger(__name__)
+MAX_WAIT = 5.0
+_lock_fds: list[int] = []
+
+
+class AlreadyRunning(Exception):
+    """Another master holds this sock_dir."""
+
+
+def socket_address(sock_dir: str) -> str:
+    return f"ipc://{Path(sock_dir, 'master.ipc')}"
+
+
+def bind(master: Master, max_msg_size: int) -> Server:
+    """Lock the sock_dir and bind the local socket in it."""
+    sock_dir = Path(master.opts["sock_dir"])
+    ensure_private_dir(sock_dir)
+    fd = os.open(sock_dir / "master.pid", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.read(fd, 32).decode(errors="replace").strip()
+        os.close(fd)
+        raise AlreadyRunning(
+            f"another master (pid {pid or '?'}) is running in {sock_dir}"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _lock_fds.append(fd)  # held for the life of the process
+    return Server(socket_address(str(sock_dir)), max_msg_size)
+
+
+async def serve(master: Master, server: Server) -> None:
+    """Answer local commands; each runs as its own task (some long-poll)."""
+    handlers = _handlers(master)
+    tasks: set[asyncio.Task[None]] = set()
+    while True:
+        peer, rid, payload = await server.recv()
+        task = asyncio.ensure_future(_answer(handlers, server, peer, rid, payload))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+
+async def _answer(
+    handlers: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]],
+    server: Server,
+    peer: bytes,
+    rid: bytes,
+    payload: bytes,
+) -> None:
+    try:
+        msg = codec.unpack(payload, ("cmd",))
+        handler = handlers.get(str(msg.get("cmd")))
+        if handler is None:
+            raise ProtocolError(f"unknown command {msg.get('cmd')!r}")
+        reply = {"kind": "result", "ok": True, "data": await handler(msg)}
+    except (ProtocolError, targeting.TargetError, KeyError, TypeError, ValueError) as exc:
+        reply = {"kind": "result", "ok": False, "error": str(exc)}
+    except Exception as exc:
+        log.exception("local command failed")
+        reply = {"kind": "result", "ok": False, "error": f"internal error: {exc}"}
+    await server.send(peer, rid, codec.pack(reply))
+
+
+def _handlers(master: Master) -> dict[str, Callable[[dict[str, Any]], Awaitable[Any]]]:
+    async def publish(msg: dict[str, Any]) -> Any:
+        targeting.validate(
+            msg["tgt"], msg.get("tgt_type", "glob"),
+            nodegroups=master.opts["nodegroups"], delimiter=msg.get("delimiter") or ":",
+        )
+        return await master.publish(msg)
+
+    async def job_wait(msg: dict[str, Any]) -> Any:
+        jid, cursor = str(msg["jid"]), int(msg.get("cursor", 0))
+        tracker = master.trackers.get(jid)
+        if tracker is None:
+            return {"known": False}
+        await tracker.wait(cursor, min(float(msg.get("wait", 1.0)), MAX_WAIT))
+        connected = {m: master.peers.connected(m) for m in tracker.expected}
+        return {
+            "known": True,
+            "events": tracker.events[cursor:],
+            "cursor": len(tracker.events),
+            "acked": sorted(tracker.acked),
+            "connected": connected,
+        }
+
+    async def keys_changed(msg: dict[str, Any]) -> Any:
+        await master.keys_changed(list(msg.get("accepted") or []), list(msg.get("removed") or []))
+        return True
+
+    async def status(msg: dict[str, Any]) -> Any:
+        return {"connected": master.peers.connected_ids(), "key_gen": master.key_gen}
+
+    return {"publish": publish, "job_wait": job_wait, "keys_changed": keys_changed,
+            "status": status}

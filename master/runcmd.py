@@ -1,0 +1,157 @@
+"""`master run`: publish a job, stream returns, say who did not answer.
+
+The command stops as soon as every targeted minion has returned or is known
+not to be connected; minions that acknowledged the job but did not return
+before the timeout are reported as still running (their returns land in the
+job cache later).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from typing import Any
+
+from common import output
+from common.args import split_args
+from master.localclient import CommandFailed, LocalClient, MasterUnavailable
+
+POLL = 1.0
+
+
+def late_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Accept `--out json` and friends after the function's arguments, as Salt does."""
+    words = list(args.args)
+    if "--" in words:
+        cut = words.index("--")
+        words, tail = words[:cut], words[cut + 1 :]
+    else:
+        tail = []
+    _, rest = parser.parse_known_args(words, namespace=args)
+    args.args = rest + tail
+
+
+def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
+    arg, kwarg = split_args(args.args)
+    tgt_type = args.tgt_type or "glob"
+    timeout = args.timeout if args.timeout is not None else float(opts["timeout"])
+    try:
+        client = LocalClient(opts)
+    except MasterUnavailable as exc:
+        print(f"master: {exc}", file=sys.stderr)
+        return 1
+    try:
+        job = client.call(
+            "publish", tgt=args.target, tgt_type=tgt_type, fun=args.fun, arg=arg,
+            kwarg=kwarg, delimiter=args.delimiter, user=_user(),
+        )
+        if not job["jid"]:
+            print("No minions matched the target. No command was sent, no jid was assigned.",
+                  file=sys.stderr)
+            return 1
+        if args.run_async:
+            print(f"Executed command with job ID: {job['jid']}")
+            return 0
+        return Follow(client, job, timeout, args.out, args.static).run()
+    except CommandFailed as exc:
+        print(f"master: error: {exc}", file=sys.stderr)
+        return 2
+    except MasterUnavailable as exc:
+        print(f"master: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+class Follow:
+    """Print returns of one job as they arrive, then the summary."""
+
+    def __init__(self, client: LocalClient, job: dict[str, Any], timeout: float, fmt: str,
+                 static: bool) -> None:
+        self.client = client
+        self.jid: str = job["jid"]
+        self.expected: list[str] = job["expected"]
+        self.deadline = time.monotonic() + timeout
+        self.timeout = timeout
+        self.fmt = fmt
+        self.static = static
+        self.returns: dict[str, dict[str, Any]] = {}
+        self.acked: set[str] = set()
+        self.connected: dict[str, bool] = {m: m in job["connected"] for m in self.expected}
+        self.progress = sys.stderr.isatty()
+
+    def run(self) -> int:
+        cursor = 0
+        while not self._done():
+            wait = min(POLL, max(0.0, self.deadline - time.monotonic()))
+            state = self.client.call("job_wait", timeout=wait + 10, jid=self.jid,
+                                     cursor=cursor, wait=wait)
+            if not state.get("known"):
+                break
+            cursor = state["cursor"]
+            self.acked.update(state["acked"])
+            self.connected.update(state["connected"])
+            for event in state["events"]:
+                self._on_return(event)
+            self._show_progress()
+            if time.monotonic() >= self.deadline:
+                break
+        self._clear_progress()
+        if self.static:
+            output.emit({m: r["return"] for m, r in self.returns.items()}, self.fmt,
+                        ok=all(r["success"] for r in self.returns.values()))
+        return self._summary()
+
+    def _done(self) -> bool:
+        # Waiting longer cannot help for a minion that returned, or that is
+        # not connected and never acknowledged the job.
+        return all(
+            m in self.returns or (not self.connected.get(m) and m not in self.acked)
+            for m in self.expected
+        )
+
+    def _on_return(self, event: dict[str, Any]) -> None:
+        minion = event["minion"]
+        self.returns[minion] = event
+        if not self.static:
+            self._clear_progress()
+            output.emit({minion: event["return"]}, self.fmt, ok=bool(event["success"]))
+
+    def _show_progress(self) -> None:
+        if self.progress:
+            sys.stderr.write(f"\r{len(self.returns)}/{len(self.expected)} returned")
+            sys.stderr.flush()
+
+    def _clear_progress(self) -> None:
+        if self.progress:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def _summary(self) -> int:
+        code = 0
+        for minion in self.expected:
+            ret = self.returns.get(minion)
+            if ret is not None:
+                if not ret["success"]:
+                    print(f"{minion}: failed (retcode {ret.get('retcode')})", file=sys.stderr)
+                    code = 1
+                continue
+            code = 1
+            if minion in self.acked:
+                why = (f"still running: acknowledged, no return within {self.timeout:g} s; "
+                       f"see `master jobs show {self.jid}`")
+            elif self.connected.get(minion):
+                why = f"no response: connected, but did not acknowledge within {self.timeout:g} s"
+            else:
+                why = "not connected"
+            print(f"{minion}: {why}", file=sys.stderr)
+        return code

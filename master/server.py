@@ -1,0 +1,239 @@
+"""The master daemon: owns the sockets and dispatches each message by kind.
+
+Three sockets: PUB (jobs and notices out), ROUTER on the return port (auth,
+boxed minion requests) and ROUTER on a local IPC socket (the `master`
+command). A handler that raises turns into an error reply and a log line;
+nothing a peer sends can stop the loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from common import codec, protocol, targeting
+from common.codec import ProtocolError
+from common.crypto import KeyPair, SessionKey
+from common.ids import new_jid
+from common.protocol import BadMessage
+from common.transport import TransportError, tcp_address
+from common.transport.aio import Publisher, Server
+from master import local
+from master.jobcache import JobCache
+from master.keys import KeyStore, autosign_allows
+from master.peers import Peers
+from master.tracker import Trackers
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[bytes]]
+
+
+class Master:
+    """All of the master's state, and the loops that serve its sockets."""
+
+    def __init__(self, opts: dict[str, Any]) -> None:
+        self.opts = opts
+        pki = Path(opts["pki_dir"])
+        self.pair = KeyPair.load_or_create(pki, "master")
+        self.store = KeyStore(pki)
+        self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]))
+        self.cache = JobCache(Path(opts["cachedir"]))
+        self.cache.prune(float(opts["keep_jobs"]))
+        self.grains = self.cache.all_grains()
+        self.trackers = Trackers()
+        self.session = SessionKey()
+        # Time-based so that a restarted master never reuses a generation.
+        self.key_gen = time.time_ns() // 1_000_000
+        self.seq = 0
+        self.publisher: Publisher | None = None
+        self.stopping = asyncio.Event()
+        self.request_handlers: dict[str, Handler] = {
+            "auth": self.on_auth,
+            "req": self.on_request,
+        }
+        self.boxed_handlers: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
+            "hello": self.on_hello,
+            "hb": lambda minion, body: {},
+            "ack": self.on_ack,
+            "ret": self.on_return,
+        }
+
+    # -- lifecycle ----------------------------------------------------------
+    async def serve(self) -> None:
+        """Bind the sockets and serve until SIGINT/SIGTERM."""
+        opts = self.opts
+        iface, size = opts["interface"], int(opts["max_msg_size"])
+        self.publisher = Publisher(tcp_address(iface, opts["publish_port"]), size)
+        ret_server = Server(tcp_address(iface, opts["ret_port"]), size)
+        local_server = local.bind(self, size)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        log.info(
+            "master ready: publish %s, returns %s, fingerprint %s",
+            self.publisher.address, ret_server.address, self.pair.public.fingerprint(),
+        )
+        tasks = [
+            asyncio.ensure_future(self._serve_requests(ret_server)),
+            asyncio.ensure_future(local.serve(self, local_server)),
+        ]
+        await self.stopping.wait()
+        for task in tasks:
+            task.cancel()
+        for sock in (self.publisher, ret_server, local_server):
+            sock.close()
+        self.cache.close()
+        log.info("master stopped")
+
+    async def _serve_requests(self, server: Server) -> None:
+        while True:
+            peer, rid, payload = await server.recv()
+            try:
+                reply = await self.dispatch(payload)
+            except (BadMessage, ProtocolError) as exc:
+                log.warning("rejected a request: %s", exc)
+                reply = protocol.error_reply(str(exc))
+            except Exception:
+                log.exception("request handler failed")
+                reply = protocol.error_reply("internal error")
+            await server.send(peer, rid, reply)
+
+    async def dispatch(self, payload: bytes) -> bytes:
+        msg = codec.unpack(payload, tuple(self.request_handlers))
+        return await self.request_handlers[msg["kind"]](msg)
+
+    # -- auth ---------------------------------------------------------------
+    async def on_auth(self, msg: dict[str, Any]) -> bytes:
+        req = protocol.read_auth_request(msg)
+        auto = bool(self.opts["auto_accept"]) or autosign_allows(
+            self.opts["autosign_file"], req.minion_id
+        )
+        status = self.store.register(req.minion_id, req.keys, auto)
+        session = None
+        if status == "accepted":
+            session = self.session
+            self.peers.seen(req.minion_id)
+        log.debug("auth from %s: %s", req.minion_id, status)
+        return protocol.make_auth_reply(self.pair, req, status, session, self.key_gen)
+
+    # -- boxed requests -----------------------------------------------------
+    async def on_request(self, msg: dict[str, Any]) -> bytes:
+        minion = protocol.request_sender(msg)
+        peer = self.peers.get(minion)
+        if peer is None:
+            log.warning("request from %s, whose key is not accepted: refused", minion)
+            return protocol.error_reply("not accepted")
+        body = protocol.open_request(msg, peer.box)
+        self.peers.seen(minion)
+        extra = self.boxed_handlers[body["kind"]](minion, body)
+        return protocol.make_reply(peer.box, {"ok": True, "key_gen": self.key_gen, **extra})
+
+    def on_hello(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
+        grains = body.get("grains")
+        if isinstance(grains, dict):
+            self.grains[minion] = grains
+            self.cache.save_grains(minion, grains)
+        return {}
+
+    def on_ack(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
+        tracker = self.trackers.get(str(body.get("jid")))
+        if tracker is not None:
+            tracker.ack(minion)
+        return {}
+
+    def on_return(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
+        jid = codec.field(body, "jid", str)
+        ret = codec.field(body, "ret", dict)
+        wanted = {k: ret.get(k) for k in ("return", "success", "retcode", "fun", "duration")}
+        if not self.cache.add_return(jid, minion, wanted):
+            log.warning("return from %s for unknown job %s dropped", minion, jid)
+            return {}
+        tracker = self.trackers.get(jid)
+        if tracker is not None:
+            tracker.ret(minion, wanted)
+        return {}
+
+    # -- jobs ---------------------------------------------------------------
+    def expected_minions(self, tgt: Any, tgt_type: str, delimiter: str) -> list[str]:
+        """Accepted minions the target reaches, judged from their last grains."""
+        match = targeting.compile(
+            tgt, tgt_type, nodegroups=self.opts["nodegroups"], delimiter=delimiter
+        )
+        return [
+            m for m in self.store.list()["accepted"]
+            if match({"id": m, "grains": self.grains.get(m, {}), "pillar": {}})
+        ]
+
+    async def publish(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Start a job: record it, publish it, and say whom it should reach."""
+        tgt, tgt_type = req["tgt"], req.get("tgt_type", "glob")
+        delimiter = req.get("delimiter") or ":"
+        expected = self.expected_minions(tgt, tgt_type, delimiter)
+        if not expected:
+            return {"jid": None, "expected": [], "connected": []}
+        self.seq += 1
+        job = protocol.Job(
+            jid=new_jid(), tgt=tgt, tgt_type=tgt_type, fun=req["fun"],
+            arg=list(req.get("arg") or []), kwarg=dict(req.get("kwarg") or {}),
+            ts=time.time(), seq=self.seq, delimiter=delimiter,
+        )
+        self.cache.add_job(job.to_map(), expected, str(req.get("user") or ""))
+        self.trackers.start(job.jid, expected)
+        # A target decided by id alone goes only to those minions' topics, so
+        # the others never receive the job at all.
+        if targeting.id_only(tgt, tgt_type, self.opts["nodegroups"]):
+            topics = [protocol.minion_topic(m) for m in expected]
+        else:
+            topics = [protocol.TOPIC_ALL]
+        await self._send_jobs(job, topics)
+        return {"jid": job.jid, "expected": expected, "connected": self.peers.connected_ids()}
+
+    async def _send_jobs(self, job: protocol.Job, topics: list[bytes]) -> None:
+        assert self.publisher is not None
+        for topic in topics:
+            payload = protocol.make_publish(self.pair, self.session, self.key_gen, topic, job)
+            await self.publisher.send(topic, payload)
+
+    async def notice(self, event: str, **data: Any) -> None:
+        """Publish a signed notice (accepted keys, session rotated)."""
+        assert self.publisher is not None
+        payload = protocol.make_notice(self.pair, event, **data)
+        await self.publisher.send(protocol.TOPIC_NOTICE, payload)
+
+    async def keys_changed(self, accepted: list[str], removed: list[str]) -> None:
+        """React to `master key ...`: wake accepted minions, rotate on removal."""
+        for minion in removed:
+            self.peers.forget(minion)
+            self.grains.pop(minion, None)
+        if removed:
+            self.session = SessionKey()
+            self.key_gen = max(self.key_gen + 1, time.time_ns() // 1_000_000)
+            log.info("session key rotated (generation %d) after removing %s",
+                     self.key_gen, ", ".join(removed))
+            await self.notice("rotate", key_gen=self.key_gen)
+        if accepted:
+            await self.notice("accepted", ids=accepted)
+
+
+def run(opts: dict[str, Any]) -> int:
+    """Start the master in the foreground; the return value is the exit code."""
+    try:
+        master = Master(opts)
+    except OSError as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+    try:
+        asyncio.run(master.serve())
+    except (TransportError, local.AlreadyRunning) as exc:
+        log.error("%s", exc)
+        return 1
+    with contextlib.suppress(Exception):
+        master.cache.close()
+    return 0

@@ -1,0 +1,78 @@
+"""In-memory progress of recent jobs: who acknowledged, who returned.
+
+The `master run` command long-polls this through the local socket; finished
+jobs are read back from the job cache instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from typing import Any
+
+KEEP_SECONDS = 3600
+MAX_TRACKED = 2000
+
+
+@dataclasses.dataclass
+class Tracker:
+    jid: str
+    expected: list[str]
+    events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    acked: set[str] = dataclasses.field(default_factory=set)
+    returned: set[str] = dataclasses.field(default_factory=set)
+    changed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    touched: float = dataclasses.field(default_factory=time.monotonic)
+
+    def _notify(self) -> None:
+        self.touched = time.monotonic()
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    def ack(self, minion: str) -> None:
+        if minion not in self.acked:
+            self.acked.add(minion)
+            self._notify()
+
+    def ret(self, minion: str, ret: dict[str, Any]) -> None:
+        if minion in self.returned:
+            return
+        self.returned.add(minion)
+        self.acked.add(minion)
+        self.events.append({"minion": minion, **ret})
+        self._notify()
+
+    async def wait(self, cursor: int, timeout: float) -> None:
+        """Return when there are events past `cursor` or `timeout` passes."""
+        if len(self.events) > cursor or timeout <= 0:
+            return
+        event = self.changed
+        try:
+            async with asyncio.timeout(timeout):
+                await event.wait()
+        except TimeoutError:
+            pass
+
+
+class Trackers:
+    """The bounded set of jobs the master follows in memory."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, Tracker] = {}
+
+    def start(self, jid: str, expected: list[str]) -> Tracker:
+        self._expire()
+        tracker = Tracker(jid, expected)
+        self.jobs[jid] = tracker
+        return tracker
+
+    def get(self, jid: str) -> Tracker | None:
+        return self.jobs.get(jid)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for jid in [j for j, t in self.jobs.items() if now - t.touched > KEEP_SECONDS]:
+            del self.jobs[jid]
+        while len(self.jobs) >= MAX_TRACKED:
+            del self.jobs[next(iter(self.jobs))]

@@ -1,0 +1,5 @@
+import sys
+
+from minion.cli import main
+
+sys.exit(main())

@@ -1,0 +1,282 @@
+"""The minion daemon: authenticate, listen for jobs, run them, return results.
+
+Sockets live here and nowhere else in the minion; jobs run in a thread pool
+so the event loop keeps answering (a `test.ping` is served while a long
+`cmd.run` is going on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from common import protocol, targeting
+from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, random_bytes
+from common.ids import check_minion_id
+from common.protocol import BadMessage
+from common.transport import TransportError, tcp_address
+from common.transport.aio import Client, Subscriber
+from minion.context import Context
+from minion.executor import execute
+from minion.masterkey import MasterKeyMismatch, MasterPin
+
+log = logging.getLogger(__name__)
+SEEN_JIDS = 10_000
+RETURN_ATTEMPTS = 4
+
+
+class Minion:
+    """One minion's keys, connection state and job loop."""
+
+    def __init__(self, opts: dict[str, Any], ctx: Context) -> None:
+        self.opts = opts
+        self.id = check_minion_id(opts["id"])
+        self.ctx = ctx
+        pki = Path(opts["pki_dir"])
+        self.pair = KeyPair.load_or_create(pki, "minion")
+        self.pin = MasterPin(pki, opts["master_finger"])
+        # Keys a pending reply came with: good enough to check notices
+        # (which only ever make us ask again), never pinned.
+        self.candidate: PublicKeys | None = self.pin.pinned
+        self.session: SessionKey | None = None
+        self.box: PeerBox | None = None
+        self.key_gen = 0
+        self.status = "new"
+        self.topic = protocol.minion_topic(self.id)
+        self.seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.held: list[dict[str, Any]] = []
+        self.wake_auth = asyncio.Event()
+        self.wake_hb = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self.pool = ThreadPoolExecutor(int(opts["worker_threads"]), thread_name_prefix="job")
+        self.jobs: set[asyncio.Future[Any]] = set()
+        self.client: Client | None = None
+
+    # -- lifecycle ----------------------------------------------------------
+    async def serve(self) -> None:
+        opts = self.opts
+        size = int(opts["max_msg_size"])
+        self.client = Client(
+            tcp_address(opts["master"], opts["master_port"]), size, self._on_reconnect
+        )
+        sub = Subscriber(
+            tcp_address(opts["master"], opts["publish_port"]),
+            [protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE],
+            size,
+            self._on_reconnect,
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        log.info("minion %s starting, fingerprint %s", self.id, self.pair.public.fingerprint())
+        tasks = [
+            asyncio.ensure_future(self._auth_loop()),
+            asyncio.ensure_future(self._sub_loop(sub)),
+            asyncio.ensure_future(self._heartbeat_loop()),
+        ]
+        await self.stopping.wait()
+        for task in tasks:
+            task.cancel()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        sub.close()
+        self.client.close()
+        log.info("minion %s stopped", self.id)
+
+    def _on_reconnect(self) -> None:
+        # A fresh connection (maybe a restarted master): say hello now
+        # rather than at the next heartbeat.
+        self.wake_hb.set()
+        if self.status != "accepted":
+            self.wake_auth.set()
+
+    # -- auth ---------------------------------------------------------------
+    async def _auth_loop(self) -> None:
+        delay = 1.0
+        cap = float(self.opts["acceptance_wait_time"])
+        while True:
+            self.wake_auth.clear()
+            if self.status != "accepted":
+                ok = await self._authenticate()
+                delay = 1.0 if ok else min(delay * 2, cap)
+            if self.status == "accepted":
+                await self.wake_auth.wait()
+                self.status = "reauth"
+                continue
+            try:
+                async with asyncio.timeout(delay):
+                    await self.wake_auth.wait()
+            except TimeoutError:
+                pass
+
+    async def _authenticate(self) -> bool:
+        assert self.client is not None
+        nonce = random_bytes(protocol.NONCE_SIZE)
+        try:
+            data = await self.client.request(
+                protocol.make_auth_request(self.pair, self.id, nonce),
+                float(self.opts["auth_timeout"]),
+            )
+            reply = protocol.read_auth_reply(data, nonce, self.id)
+            self.pin.check(reply.master)
+        except TransportError as exc:
+            log.debug("auth: %s", exc)
+            return False
+        except (BadMessage, MasterKeyMismatch) as exc:
+            log.error("auth refused: %s", exc)
+            return False
+        self.candidate = reply.master
+        if reply.status != "accepted":
+            if reply.status != self.status:
+                log.warning("master says this minion's key is %s (fingerprint %s)",
+                            reply.status, self.pair.public.fingerprint())
+            self.status = reply.status
+            return False
+        assert reply.session is not None
+        self.pin.pin(reply.master)
+        self.session = SessionKey(self.pair.unseal(reply.session))
+        self.key_gen = reply.key_gen
+        self.box = self.pair.box_to(reply.master)
+        self.status = "accepted"
+        log.info("authenticated with the master (session generation %d)", self.key_gen)
+        await self._send({"kind": "hello", "grains": self.ctx.grains})
+        held, self.held = self.held, []
+        for envelope in held:
+            await self._on_job(envelope)
+        return True
+
+    # -- requests to the master ----------------------------------------------
+    async def _send(self, body: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """Send a boxed request; returns the reply, or {} when it went nowhere."""
+        if self.box is None or self.client is None:
+            return {}
+        box = self.box
+        try:
+            data = await self.client.request(
+                protocol.make_request(box, self.id, body),
+                timeout or float(self.opts["auth_timeout"]),
+            )
+            reply = protocol.open_reply(data, box)
+        except (TransportError, BadMessage) as exc:
+            log.debug("%s request: %s", body["kind"], exc)
+            return {}
+        if reply["kind"] == "error":
+            # Unauthenticated hint (our key was removed, or the master lost
+            # us): asking again is always safe.
+            log.warning("master refused %s: %s", body["kind"], reply["error"])
+            self._need_auth()
+            return {}
+        gen = reply.get("key_gen")
+        if isinstance(gen, int) and gen != self.key_gen:
+            self._need_auth()
+        return reply
+
+    def _need_auth(self) -> None:
+        self.status = "reauth"
+        self.wake_auth.set()
+
+    async def _heartbeat_loop(self) -> None:
+        interval = float(self.opts["heartbeat_interval"])
+        while True:
+            try:
+                async with asyncio.timeout(interval):
+                    await self.wake_hb.wait()
+            except TimeoutError:
+                pass
+            self.wake_hb.clear()
+            if self.status == "accepted":
+                await self._send({"kind": "hb"})
+
+    # -- jobs ---------------------------------------------------------------
+    async def _sub_loop(self, sub: Subscriber) -> None:
+        while True:
+            topic, payload = await sub.recv()
+            if topic not in (protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE):
+                continue  # a longer id that shares our prefix
+            master = self.pin.pinned or self.candidate
+            if master is None:
+                continue
+            try:
+                envelope = protocol.open_publish(payload, topic, master)
+            except BadMessage as exc:
+                log.warning("dropped a publish: %s", exc)
+                continue
+            if envelope["kind"] == "notice":
+                self._on_notice(envelope)
+            else:
+                await self._on_job(envelope)
+
+    def _on_notice(self, notice: dict[str, Any]) -> None:
+        event = notice.get("event")
+        if event == "accepted" and self.id in (notice.get("ids") or []):
+            self.wake_auth.set()
+        elif event == "rotate" and self.status == "accepted":
+            self._need_auth()
+
+    async def _on_job(self, envelope: dict[str, Any]) -> None:
+        gen = envelope.get("key_gen")
+        if self.session is None or gen != self.key_gen:
+            if isinstance(gen, int) and gen > self.key_gen and len(self.held) < 100:
+                self.held.append(envelope)  # read it once we have the new key
+                self._need_auth()
+            return
+        try:
+            job = protocol.open_job(envelope, self.session)
+        except BadMessage as exc:
+            log.warning("dropped a job: %s", exc)
+            return
+        if job.jid in self.seen:
+            log.debug("dropped replayed job %s", job.jid)
+            return
+        self.seen[job.jid] = None
+        while len(self.seen) > SEEN_JIDS:
+            self.seen.popitem(last=False)
+        if not self._targets_me(job):
+            return
+        fut = asyncio.ensure_future(self._run_job(job))
+        self.jobs.add(fut)
+        fut.add_done_callback(self.jobs.discard)
+
+    def _targets_me(self, job: protocol.Job) -> bool:
+        me = {"id": self.id, "grains": self.ctx.grains, "pillar": self.ctx.pillar}
+        try:
+            return targeting.matches(me, job.tgt, job.tgt_type, delimiter=job.delimiter)
+        except targeting.TargetError as exc:
+            log.warning("job %s has a target this minion cannot read: %s", job.jid, exc)
+            return False
+
+    async def _run_job(self, job: protocol.Job) -> None:
+        log.info("job %s: %s", job.jid, job.fun)
+        ack = asyncio.ensure_future(self._send({"kind": "ack", "jid": job.jid}))
+        loop = asyncio.get_running_loop()
+        ctx = self.ctx.for_job(job.jid)
+        ret = await loop.run_in_executor(self.pool, execute, ctx, job.fun, job.arg, job.kwarg)
+        await ack
+        body = {"kind": "ret", "jid": job.jid, "ret": ret}
+        delay = 1.0
+        for _ in range(RETURN_ATTEMPTS):
+            if await self._send(body):
+                return
+            await asyncio.sleep(delay)  # master away: try again, bounded
+            delay *= 2
+        log.error("job %s: could not deliver the return after %d attempts",
+                  job.jid, RETURN_ATTEMPTS)
+
+
+def run(opts: dict[str, Any], ctx: Context) -> int:
+    """Start the minion in the foreground; the return value is the exit code."""
+    try:
+        minion = Minion(opts, ctx)
+    except (OSError, MasterKeyMismatch) as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+    try:
+        asyncio.run(minion.serve())
+    except TransportError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0

@@ -1,0 +1,100 @@
+"""The `minion` command: start the daemon, call a function locally, show keys."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from common import config
+from common.output import FORMATS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config-dir", default=argparse.SUPPRESS,
+                        help="config dir (default: $SALINE_CONFIG_DIR or /etc/saline)")
+    parser = argparse.ArgumentParser(prog="minion", parents=[common],
+                                     description="saline minion: the daemon and local calls")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    start = sub.add_parser("start", parents=[common], help="run the minion in the foreground")
+    start.add_argument("-l", "--log-level", help="override log_level")
+    call = sub.add_parser("call", parents=[common], help="run one function here and print it")
+    call.add_argument("--local", action="store_true", help="use local file_roots and pillar")
+    call.add_argument("--out", choices=FORMATS, default="nested")
+    call.add_argument("-l", "--log-level", default="warning")
+    call.add_argument("fun")
+    call.add_argument("args", nargs=argparse.REMAINDER)
+    key = sub.add_parser("key", parents=[common], help="this minion's keys")
+    key.add_argument("key_command", choices=["fingerprint"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cdir = config.config_dir(getattr(args, "config_dir", None))
+    try:
+        opts = config.load("minion", cdir)
+        from common.ids import InvalidId, check_minion_id
+
+        try:
+            check_minion_id(opts["id"])
+        except InvalidId as exc:
+            raise config.ConfigError(f"{opts['conf_file']}: id: {exc}") from None
+        return dispatch(args, opts, cdir)
+    except config.ConfigError as exc:
+        print(f"minion: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"minion: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_context(opts: dict[str, Any], cdir: Path) -> Any:
+    """Grains, functions and the context that jobs on this minion share."""
+    from minion.context import Context
+    from minion.grains.core import compute_grains
+    from minion.loader import Registry
+
+    try:
+        grains = compute_grains(opts, str(cdir))
+    except ValueError as exc:
+        raise config.ConfigError(str(exc)) from None
+    return Context(opts, grains, {}, Registry.load(opts, grains))
+
+
+def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
+    from common import logs
+
+    if args.command == "start":
+        from minion import agent
+
+        logs.setup(args.log_level or opts["log_level"], opts["log_file"])
+        return agent.run(opts, build_context(opts, cdir))
+    if args.command == "call":
+        from common import output
+        from common.args import split_args
+        from minion.executor import execute
+
+        logs.setup(args.log_level)
+        ctx = build_context(opts, cdir)
+        arg, kwarg = split_args(args.args)
+        ret = execute(ctx.for_job(None), args.fun, arg, kwarg)
+        output.emit({"local": ret["return"]}, args.out, ok=ret["success"])
+        return 0 if ret["success"] else 1
+    from common.crypto import KeyPair
+    from minion.masterkey import MasterPin
+
+    pki = Path(opts["pki_dir"])
+    print(f"Local Keys:\nminion.pub: {KeyPair.load_or_create(pki, 'minion').public.fingerprint()}")
+    pinned = MasterPin(pki, None).pinned
+    if pinned is not None:
+        print(f"Master Key:\nmaster.pub: {pinned.fingerprint()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
