@@ -29,8 +29,12 @@ REQUEST_KINDS = ("hello", "hb", "ack", "ret")
 
 
 def minion_topic(minion_id: str) -> bytes:
-    """The publish topic only this minion subscribes to."""
-    return b"\x01" + minion_id.encode()
+    """The publish topic only this minion subscribes to.
+
+    zmq matches topics by prefix; the closing NUL keeps minion ``web1`` from
+    receiving the jobs of ``web10``.
+    """
+    return b"\x01" + minion_id.encode() + b"\x00"
 
 
 class BadMessage(Exception):
@@ -253,7 +257,7 @@ def open_request(data: dict[str, Any], box: PeerBox) -> dict[str, Any]:
 
 
 def make_reply(box: PeerBox, body: dict[str, Any]) -> bytes:
-    return codec.pack({"kind": "rep", "box": box.encrypt(codec.pack({"kind": "rep", **body}))})
+    return codec.pack({"kind": "rep", "box": box.encrypt(codec.pack({**body, "kind": "rep"}))})
 
 
 def open_reply(data: bytes, box: PeerBox) -> dict[str, Any]:

@@ -82,6 +82,11 @@ class Minion:
         await self.stopping.wait()
         for task in tasks:
             task.cancel()
+        # Running commands die with the minion, so worker threads end and
+        # the process can exit instead of waiting for a `sleep 600`.
+        terminate = getattr(self.ctx.runner, "terminate_all", None)
+        if terminate is not None:
+            terminate()
         self.pool.shutdown(wait=False, cancel_futures=True)
         sub.close()
         self.client.close()

@@ -6,7 +6,9 @@ import contextlib
 import dataclasses
 import os
 import pwd
+import signal
 import subprocess
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -54,6 +56,18 @@ def _demote(user: str) -> tuple[Callable[[], None], dict[str, str]]:
 class SubprocessRunner:
     """Run commands for real with subprocess; output is kept even on timeout."""
 
+    def __init__(self) -> None:
+        self._live: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+
+    def terminate_all(self) -> None:
+        """Kill the process group of every command still running (minion shutdown)."""
+        with self._lock:
+            procs = list(self._live)
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+
     def run(
         self,
         cmd: str | Sequence[str],
@@ -93,6 +107,8 @@ class SubprocessRunner:
             )
         except (OSError, ValueError) as exc:
             return CommandResult("", f"{argv[0]}: {exc}", 127)
+        with self._lock:
+            self._live.add(proc)
         try:
             data = stdin.encode() if stdin is not None else None
             out, err = proc.communicate(data, timeout=timeout)
@@ -104,6 +120,9 @@ class SubprocessRunner:
                 os.killpg(proc.pid, 9)
             out, err = proc.communicate()
             timed_out = True
+        finally:
+            with self._lock:
+                self._live.discard(proc)
         retcode = proc.returncode if not timed_out else 124
         return CommandResult(
             _text(out), _text(err), retcode, pid=proc.pid, timed_out=timed_out

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cluster import Cluster
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    c = Cluster(tmp_path)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def three(cluster: Cluster) -> Cluster:
+    """A running master with three accepted, answering minions m1..m3."""
+    cluster.start_master()
+    for m in ("m1", "m2", "m3"):
+        cluster.add_minion(m)
+    cluster.wait_pending("m1", "m2", "m3")
+    proc = cluster.master_cmd("key", "accept", "--all", "-y")
+    assert proc.returncode == 0, proc.stderr
+    cluster.wait_answer(["m1", "m2", "m3"])
+    return cluster
