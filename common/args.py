@@ -19,6 +19,8 @@ def typed(text: str) -> Any:
     """Read one argument as YAML if that is what a user would mean."""
     if text == "":
         return text
+    if text.strip() == "None":
+        return None  # YAML reads it as a string; Salt users mean None
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -27,7 +29,11 @@ def typed(text: str) -> Any:
         return value if text.lstrip()[:1] in "[{" else text
     if value is None:
         return None if text.strip() in ("null", "~", "None") else text
-    if isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        # Only a quoted scalar is unwrapped; otherwise YAML would eat
+        # `# comments`, fold newlines and strip spaces from the user's text.
+        return value if text[:1] in "'\"" else text
+    if isinstance(value, int | float | bool):
         return value
     return text  # dates and other YAML types stay as typed
 

@@ -25,6 +25,7 @@ class KeyStore:
 
     def __init__(self, pki_dir: Path) -> None:
         self.pki_dir = Path(pki_dir)
+        ensure_private_dir(self.pki_dir)
         for state in STATES:
             ensure_private_dir(self.pki_dir / state)
 

@@ -49,3 +49,8 @@ def connect(sock: zmq.Socket, address: str) -> None:
         sock.connect(address)
     except zmq.ZMQError as exc:
         raise TransportError(f"cannot connect to {address}: {exc.strerror}") from None
+
+
+def libzmq_version() -> str:
+    """The version of the libzmq library pyzmq is linked with."""
+    return str(zmq.zmq_version())

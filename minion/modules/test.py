@@ -95,9 +95,9 @@ def versions_report(ctx: Context) -> dict[str, str]:
 def _libzmq_version() -> str:
     # Only asked for here, so zmq is imported on demand, not at module load.
     try:
-        import zmq
+        from common.transport.options import libzmq_version
 
-        return str(zmq.zmq_version())
+        return libzmq_version()
     except ImportError:
         return "Not Installed"
 
