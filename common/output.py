@@ -13,8 +13,8 @@ GREEN, RED, CYAN, RESET = "\033[0;32m", "\033[0;31m", "\033[0;36m", "\033[0m"
 
 
 def use_color(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set."""
-    return "NO_COLOR" not in os.environ and stream.isatty()
+    """Colour only on a terminal, and never when NO_COLOR is set (non-empty)."""
+    return not os.environ.get("NO_COLOR") and stream.isatty()
 
 
 def render(data: dict[str, Any], fmt: str, color: bool = False, ok: bool = True) -> str:

@@ -172,6 +172,9 @@ class Job:
     ts: float
     seq: int
     delimiter: str = ":"
+    # The master's nodegroup definitions, sent along when the target uses
+    # them, so minions evaluate N@ exactly as the master did.
+    nodegroups: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_map(self) -> dict[str, Any]:
         return {"kind": "job", **dataclasses.asdict(self)}
@@ -191,6 +194,7 @@ class Job:
             ts=float(field(msg, "ts", (int, float))),
             seq=field(msg, "seq", int),
             delimiter=msg.get("delimiter") or ":",
+            nodegroups=groups if isinstance(groups := msg.get("nodegroups"), dict) else {},
         )
 
 

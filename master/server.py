@@ -32,6 +32,7 @@ from master.tracker import Trackers
 
 log = logging.getLogger(__name__)
 
+KEY_WATCH_SECONDS = 1.0
 Handler = Callable[[dict[str, Any]], Awaitable[bytes]]
 
 
@@ -53,6 +54,7 @@ class Master:
         self.key_gen = time.time_ns() // 1_000_000
         self.seq = 0
         self.publisher: Publisher | None = None
+        self.known_accepted = set(self.store.list()["accepted"])
         self.stopping = asyncio.Event()
         self.request_handlers: dict[str, Handler] = {
             "auth": self.on_auth,
@@ -83,6 +85,7 @@ class Master:
         tasks = [
             asyncio.ensure_future(self._serve_requests(ret_server)),
             asyncio.ensure_future(local.serve(self, local_server)),
+            asyncio.ensure_future(self._watch_keys()),
         ]
         await self.stopping.wait()
         for task in tasks:
@@ -119,6 +122,7 @@ class Master:
         session = None
         if status == "accepted":
             session = self.session
+            self.known_accepted.add(req.minion_id)
             self.peers.seen(req.minion_id)
         log.debug("auth from %s: %s", req.minion_id, status)
         return protocol.make_auth_reply(self.pair, req, status, session, self.key_gen)
@@ -179,10 +183,12 @@ class Master:
         if not expected:
             return {"jid": None, "expected": [], "connected": []}
         self.seq += 1
+        uses_groups = tgt_type == "nodegroup" or "N@" in str(tgt)
         job = protocol.Job(
             jid=new_jid(), tgt=tgt, tgt_type=tgt_type, fun=req["fun"],
             arg=list(req.get("arg") or []), kwarg=dict(req.get("kwarg") or {}),
             ts=time.time(), seq=self.seq, delimiter=delimiter,
+            nodegroups=dict(self.opts["nodegroups"]) if uses_groups else {},
         )
         self.cache.add_job(job.to_map(), expected, str(req.get("user") or ""))
         self.trackers.start(job.jid, expected)
@@ -207,11 +213,30 @@ class Master:
         payload = protocol.make_notice(self.pair, event, **data)
         await self.publisher.send(protocol.TOPIC_NOTICE, payload)
 
+    async def _watch_keys(self) -> None:
+        # `master key` tells us what it changed, but a key file removed by
+        # hand (or while the notice got lost) must shut the minion out too.
+        while True:
+            await asyncio.sleep(KEY_WATCH_SECONDS)
+            try:
+                await self.keys_changed([], [])
+            except Exception:
+                log.exception("key watch failed")
+
     async def keys_changed(self, accepted: list[str], removed: list[str]) -> None:
-        """React to `master key ...`: wake accepted minions, rotate on removal."""
+        """React to key changes: wake accepted minions, rotate on removal.
+
+        The caller's lists are merged with what the key store shows now, so
+        a change is acted on once whoever notices it first.
+        """
+        now = set(self.store.list()["accepted"])
+        removed = sorted(set(removed) | (self.known_accepted - now))
+        accepted = sorted((set(accepted) | (now - self.known_accepted)) & now)
+        self.known_accepted = now
         for minion in removed:
             self.peers.forget(minion)
             self.grains.pop(minion, None)
+            self.cache.forget_minion(minion)
         if removed:
             self.session = SessionKey()
             self.key_gen = max(self.key_gen + 1, time.time_ns() // 1_000_000)

@@ -27,7 +27,8 @@ from minion.masterkey import MasterKeyMismatch, MasterPin
 
 log = logging.getLogger(__name__)
 SEEN_JIDS = 10_000
-RETURN_ATTEMPTS = 4
+RETURN_ATTEMPTS = 3
+UNSENT_MAX = 1000
 
 
 class Minion:
@@ -50,6 +51,7 @@ class Minion:
         self.topic = protocol.minion_topic(self.id)
         self.seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.held: list[dict[str, Any]] = []
+        self.unsent: collections.deque[dict[str, Any]] = collections.deque(maxlen=UNSENT_MAX)
         self.wake_auth = asyncio.Event()
         self.wake_hb = asyncio.Event()
         self.stopping = asyncio.Event()
@@ -149,6 +151,7 @@ class Minion:
         self.status = "accepted"
         log.info("authenticated with the master (session generation %d)", self.key_gen)
         await self._send({"kind": "hello", "grains": self.ctx.grains})
+        await self._flush_unsent()
         held, self.held = self.held, []
         for envelope in held:
             await self._on_job(envelope)
@@ -193,8 +196,8 @@ class Minion:
             except TimeoutError:
                 pass
             self.wake_hb.clear()
-            if self.status == "accepted":
-                await self._send({"kind": "hb"})
+            if self.status == "accepted" and await self._send({"kind": "hb"}):
+                await self._flush_unsent()
 
     # -- jobs ---------------------------------------------------------------
     async def _sub_loop(self, sub: Subscriber) -> None:
@@ -249,7 +252,8 @@ class Minion:
     def _targets_me(self, job: protocol.Job) -> bool:
         me = {"id": self.id, "grains": self.ctx.grains, "pillar": self.ctx.pillar}
         try:
-            return targeting.matches(me, job.tgt, job.tgt_type, delimiter=job.delimiter)
+            return targeting.matches(me, job.tgt, job.tgt_type, delimiter=job.delimiter,
+                                     nodegroups=job.nodegroups)
         except targeting.TargetError as exc:
             log.warning("job %s has a target this minion cannot read: %s", job.jid, exc)
             return False
@@ -262,14 +266,24 @@ class Minion:
         ret = await loop.run_in_executor(self.pool, execute, ctx, job.fun, job.arg, job.kwarg)
         await ack
         body = {"kind": "ret", "jid": job.jid, "ret": ret}
-        delay = 1.0
+        delay = 0.5
         for _ in range(RETURN_ATTEMPTS):
             if await self._send(body):
                 return
             await asyncio.sleep(delay)  # master away: try again, bounded
             delay *= 2
-        log.error("job %s: could not deliver the return after %d attempts",
-                  job.jid, RETURN_ATTEMPTS)
+        # Keep it for when the master is back (next heartbeat or auth).
+        if len(self.unsent) == self.unsent.maxlen:
+            log.error("job %s: return queue full, oldest return dropped",
+                      self.unsent[0]["jid"])
+        self.unsent.append(body)
+        log.warning("job %s: master unreachable, return kept for later", job.jid)
+
+    async def _flush_unsent(self) -> None:
+        while self.unsent:
+            if not await self._send(self.unsent[0]):
+                return
+            self.unsent.popleft()
 
 
 def run(opts: dict[str, Any], ctx: Context) -> int:

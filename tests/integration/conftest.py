@@ -10,7 +10,7 @@ from tests.cluster import Cluster
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(tmp_path)
+    c = Cluster(tmp_path, nodegroups={"front": "L@m1,m2", "back": "not N@front"})
     try:
         yield c
     finally:

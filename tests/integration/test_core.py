@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
+import zmq
+
+from common import codec, protocol
+from common.crypto import KeyPair
 from tests.cluster import Cluster, wait_for
 
 
@@ -137,6 +142,20 @@ def test_deleted_minion_can_no_longer_read_jobs(three: Cluster) -> None:
     newest = max(jid)
     assert f"job {newest}" in three.minion_log("m1")
     assert f"job {newest}" not in three.minion_log("m3")
+    # Its own key no longer opens the request channel either.
+    m3 = KeyPair.load_or_create(three.minion_dir("m3") / "pki", "minion")
+    master_pub = KeyPair.load_or_create(three.master_dir / "pki", "master").public
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(f"tcp://127.0.0.1:{three.ret_port}")
+    ret = {"kind": "ret", "jid": newest, "ret": {"return": "forged", "success": True}}
+    sock.send_multipart([b"r", protocol.make_request(m3.box_to(master_pub), "m3", ret)])
+    assert sock.poll(5000)
+    assert codec.unpack(sock.recv_multipart()[1]) == {"v": 1, "kind": "error",
+                                                      "error": "not accepted"}
+    sock.close()
+    shown = json.loads(three.master_cmd("jobs", "show", newest, "--out", "json").stdout)
+    assert sorted(shown["returns"]) == ["m1", "m2"]
     # Accepting it again brings it back.
     three.master_cmd("key", "accept", "m3", "-y")
     three.wait_answer(["m1", "m2", "m3"])
@@ -164,3 +183,25 @@ def test_reject_rotates_and_shuts_the_minion_out(three: Cluster) -> None:
     assert three.keys()["rejected"] == ["m2"]
     data, _ = three.run_json("*", "test.ping")
     assert data == {"m1": True, "m3": True}
+
+
+def test_nodegroups_reach_the_same_minions_on_both_sides(three: Cluster) -> None:
+    data, proc = three.run_json("-N", "front", "test.ping")
+    assert data == {"m1": True, "m2": True} and proc.returncode == 0
+    # The minions evaluate N@ themselves with the definitions the job carries.
+    data, proc = three.run_json("-C", "N@back and G@os:*", "cmd.run", "echo x")
+    assert data == {"m3": "x"} and proc.returncode == 0
+
+
+def test_a_return_survives_a_master_restart(three: Cluster) -> None:
+    proc = three.master_cmd("run", "--async", "m1", "cmd.run", "sleep 2; echo done")
+    jid = proc.stdout.strip().rsplit(" ", 1)[-1]
+    three.stop_master()
+    time.sleep(3)  # the job ends while no master is there to hear it
+    three.start_master()
+
+    def returned() -> bool:
+        job = json.loads(three.master_cmd("jobs", "show", jid, "--out", "json").stdout)
+        return job["returns"].get("m1", {}).get("return") == "done"
+
+    wait_for(returned, timeout=30, interval=0.5, what="the return after the restart")
