@@ -44,7 +44,6 @@ MASTER_DEFAULTS: dict[str, Any] = {
     "user": None,
     "max_msg_size": 64 * 1024 * 1024,
     "heartbeat_interval": 5,
-    "workers": 1,
 }
 
 MINION_DEFAULTS: dict[str, Any] = {

@@ -90,9 +90,14 @@ def _hostile_master_session(cluster: Cluster) -> None:
     assert big.poll(500) == 0
     big.close()
 
+    # Bytes that are not ZMTP at all, on both ports.
+    for port in (cluster.pub_port, cluster.ret_port):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            raw.sendall(b"\xff" * 64 + b"GET / HTTP/1.0\r\n\r\n" + bytes(range(256)))
+
     data, proc = cluster.run_json("*", "test.ping")
     assert data == {"m1": True} and proc.returncode == 0
-    assert cluster.master.poll() is None
+    assert cluster.master is not None and cluster.master.poll() is None
     assert "rejected a request" in cluster.master_log()
     sock.close()
 
