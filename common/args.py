@@ -7,6 +7,7 @@ list by accident: only text that starts with ``[`` or ``{`` becomes one.
 
 from __future__ import annotations
 
+import argparse
 import re
 from typing import Any
 
@@ -49,3 +50,18 @@ def split_args(words: list[str]) -> tuple[list[Any], dict[str, Any]]:
         else:
             args.append(typed(word))
     return args, kwargs
+
+
+def late_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Take options such as `--out json` from after the function's arguments.
+
+    Salt accepts them anywhere on the line; ``--`` ends the options, so an
+    argument that looks like one can still be passed.
+    """
+    words = list(args.args)
+    tail: list[str] = []
+    if "--" in words:
+        cut = words.index("--")
+        words, tail = words[:cut], words[cut + 1 :]
+    _, rest = parser.parse_known_args(words, namespace=args)
+    args.args = rest + tail

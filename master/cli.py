@@ -129,11 +129,12 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
 
         return keycmd.main(args, opts)
     if args.command == "run":
+        from common.args import late_options
         from master import runcmd
 
         late = argparse.ArgumentParser(prog="master run", add_help=False, allow_abbrev=False)
         add_run_options(late)
-        runcmd.late_options(late, args)
+        late_options(late, args)
         return runcmd.main(args, opts)
     from master import jobscmd
 

@@ -21,18 +21,6 @@ from master.localclient import CommandFailed, LocalClient, MasterUnavailable
 POLL = 1.0
 
 
-def late_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Accept `--out json` and friends after the function's arguments, as Salt does."""
-    words = list(args.args)
-    if "--" in words:
-        cut = words.index("--")
-        words, tail = words[:cut], words[cut + 1 :]
-    else:
-        tail = []
-    _, rest = parser.parse_known_args(words, namespace=args)
-    args.args = rest + tail
-
-
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
     arg, kwarg = split_args(args.args)
     tgt_type = args.tgt_type or "glob"

@@ -21,14 +21,19 @@ def build_parser() -> argparse.ArgumentParser:
     start = sub.add_parser("start", parents=[common], help="run the minion in the foreground")
     start.add_argument("-l", "--log-level", help="override log_level")
     call = sub.add_parser("call", parents=[common], help="run one function here and print it")
-    call.add_argument("--local", action="store_true", help="use local file_roots and pillar")
-    call.add_argument("--out", choices=FORMATS, default="nested")
-    call.add_argument("-l", "--log-level", default="warning")
+    add_call_options(call)
     call.add_argument("fun")
     call.add_argument("args", nargs=argparse.REMAINDER)
     key = sub.add_parser("key", parents=[common], help="this minion's keys")
     key.add_argument("key_command", choices=["fingerprint"])
     return parser
+
+
+def add_call_options(call: argparse.ArgumentParser) -> None:
+    """Options of `minion call` (also accepted after the function's arguments)."""
+    call.add_argument("--local", action="store_true", help="use local file_roots and pillar")
+    call.add_argument("--out", choices=FORMATS, default="nested")
+    call.add_argument("-l", "--log-level", default="warning")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,9 +83,12 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
         return agent.run(opts, build_context(opts, cdir))
     if args.command == "call":
         from common import output
-        from common.args import split_args
+        from common.args import late_options, split_args
         from minion.executor import execute
 
+        late = argparse.ArgumentParser(prog="minion call", add_help=False, allow_abbrev=False)
+        add_call_options(late)
+        late_options(late, args)
         logs.setup(args.log_level)
         ctx = build_context(opts, cdir)
         arg, kwarg = split_args(args.args)
