@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="run a function on targeted minions")
     add_run_options(run)
     run.add_argument("target", help="which minions (a glob unless a flag says otherwise)")
-    run.add_argument("fun", help="function to run, e.g. test.ping")
+    run.add_argument("fun", nargs="?", help="function to run, e.g. test.ping")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments and KEY=VALUE pairs")
 
     jobs = sub.add_parser("jobs", parents=[common], help="read the job cache")
@@ -94,6 +94,8 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
                      help="print all returns together at the end")
     run.add_argument("--async", dest="run_async", action="store_true",
                      help="print the job id and return at once")
+    run.add_argument("--preview", action="store_true",
+                     help="list the minions the target reaches; run nothing")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -89,11 +89,14 @@ async def _answer(
 
 def _handlers(master: Master) -> dict[str, Callable[[dict[str, Any]], Awaitable[Any]]]:
     async def publish(msg: dict[str, Any]) -> Any:
-        targeting.validate(
-            msg["tgt"], msg.get("tgt_type", "glob"),
-            nodegroups=master.opts["nodegroups"], delimiter=msg.get("delimiter") or ":",
-        )
         return await master.publish(msg)
+
+    async def preview(msg: dict[str, Any]) -> Any:
+        match = master.compile_target(
+            msg["tgt"], msg.get("tgt_type", "glob"), msg.get("delimiter") or ":"
+        )
+        expected = master.expected_minions(match)
+        return {"expected": expected, "connected": master.peers.connected_ids()}
 
     async def job_wait(msg: dict[str, Any]) -> Any:
         jid, cursor = str(msg["jid"]), int(msg.get("cursor", 0))
@@ -117,5 +120,5 @@ def _handlers(master: Master) -> dict[str, Callable[[dict[str, Any]], Awaitable[
     async def status(msg: dict[str, Any]) -> Any:
         return {"connected": master.peers.connected_ids(), "key_gen": master.key_gen}
 
-    return {"publish": publish, "job_wait": job_wait, "keys_changed": keys_changed,
-            "status": status}
+    return {"publish": publish, "preview": preview, "job_wait": job_wait,
+            "keys_changed": keys_changed, "status": status}

@@ -31,6 +31,12 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         print(f"master: {exc}", file=sys.stderr)
         return 1
     try:
+        if args.preview:
+            return preview(client, args, tgt_type)
+        if not args.fun:
+            print("master: error: run: name a function to run (or use --preview)",
+                  file=sys.stderr)
+            return 2
         job = client.call(
             "publish", tgt=args.target, tgt_type=tgt_type, fun=args.fun, arg=arg,
             kwarg=kwarg, delimiter=args.delimiter, user=_user(),
@@ -51,6 +57,21 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         return 1
     finally:
         client.close()
+
+
+def preview(client: LocalClient, args: argparse.Namespace, tgt_type: str) -> int:
+    """Print the minions a target reaches (and whether each is connected)."""
+    found = client.call("preview", tgt=args.target, tgt_type=tgt_type,
+                        delimiter=args.delimiter)
+    expected, connected = found["expected"], set(found["connected"])
+    if args.out in ("json", "yaml"):
+        output.emit({m: {"connected": m in connected} for m in expected}, args.out)
+    else:
+        for minion in expected:
+            print(f"- {minion}" + ("" if minion in connected else "  (not connected)"))
+    if not expected:
+        print("No minions matched the target.", file=sys.stderr)
+    return 0 if expected else 1
 
 
 def _user() -> str:

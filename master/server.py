@@ -165,11 +165,14 @@ class Master:
         return {}
 
     # -- jobs ---------------------------------------------------------------
-    def expected_minions(self, tgt: Any, tgt_type: str, delimiter: str) -> list[str]:
-        """Accepted minions the target reaches, judged from their last grains."""
-        match = targeting.compile(
+    def compile_target(self, tgt: Any, tgt_type: str, delimiter: str) -> targeting.Target:
+        """Parse a target once, with this master's nodegroups."""
+        return targeting.compile(
             tgt, tgt_type, nodegroups=self.opts["nodegroups"], delimiter=delimiter
         )
+
+    def expected_minions(self, match: targeting.Target) -> list[str]:
+        """Accepted minions the target reaches, judged from their last grains."""
         return [
             m for m in self.store.list()["accepted"]
             if match({"id": m, "grains": self.grains.get(m, {}), "pillar": {}})
@@ -179,7 +182,8 @@ class Master:
         """Start a job: record it, publish it, and say whom it should reach."""
         tgt, tgt_type = req["tgt"], req.get("tgt_type", "glob")
         delimiter = req.get("delimiter") or ":"
-        expected = self.expected_minions(tgt, tgt_type, delimiter)
+        match = self.compile_target(tgt, tgt_type, delimiter)
+        expected = self.expected_minions(match)
         if not expected:
             return {"jid": None, "expected": [], "connected": []}
         self.seq += 1
@@ -194,7 +198,7 @@ class Master:
         self.trackers.start(job.jid, expected)
         # A target decided by id alone goes only to those minions' topics, so
         # the others never receive the job at all.
-        if targeting.id_only(tgt, tgt_type, self.opts["nodegroups"]):
+        if match.id_only:
             topics = [protocol.minion_topic(m) for m in expected]
         else:
             topics = [protocol.TOPIC_ALL]

@@ -244,6 +244,7 @@ class Minion:
         while len(self.seen) > SEEN_JIDS:
             self.seen.popitem(last=False)
         if not self._targets_me(job):
+            log.debug("job %s is not for this minion", job.jid)
             return
         fut = asyncio.ensure_future(self._run_job(job))
         self.jobs.add(fut)
