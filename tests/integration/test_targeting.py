@@ -18,7 +18,8 @@ FLEET = {
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("fleet"), auto_accept=True, nodegroups={"prod": "G@env:prod"})
+    cluster = Cluster(tmp_path_factory.mktemp("fleet"), auto_accept=True,
+                      nodegroups={"prod": "G@env:prod"})
     try:
         cluster.start_master()
         for minion_id, grains in FLEET.items():
