@@ -174,7 +174,7 @@ class Master:
     def expected_minions(self, match: targeting.Target) -> list[str]:
         """Accepted minions the target reaches, judged from their last grains."""
         return [
-            m for m in self.store.list()["accepted"]
+            m for m in sorted(self.known_accepted)
             if match({"id": m, "grains": self.grains.get(m, {}), "pillar": {}})
         ]
 
