@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import config  # noqa: E402
-from master.server import Master  # noqa: E402
+from common import config
+from master.server import Master
 
 EXPRESSIONS = [
     ("compound", "G@os:Debian and ( web* or G@roles:db ) and not E@.*-canary$"),

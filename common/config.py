@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_DIR = "/etc/saline"
 PATH_KEYS = ("pki_dir", "cachedir", "sock_dir", "log_file", "autosign_file")
+ROOT_KEYS = ("file_roots", "pillar_roots")
 
 # Each default's type is the type the option must have; None means "str or
 # unset". Lists of roots are checked per environment when they are used.
@@ -44,6 +45,7 @@ MASTER_DEFAULTS: dict[str, Any] = {
     "user": None,
     "max_msg_size": 64 * 1024 * 1024,
     "heartbeat_interval": 5,
+    "ext_pillar": [],
 }
 
 MINION_DEFAULTS: dict[str, Any] = {
@@ -109,12 +111,28 @@ def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None) -> d
     for key in PATH_KEYS:
         if opts.get(key):
             opts[key] = str(Path(opts["root_dir"], opts[key]))
+    for key in ROOT_KEYS:
+        opts[key] = _roots(path, key, opts[key], opts["root_dir"])
     if kind == "minion":
         opts["id"] = opts["id"] or socket.gethostname()
     for port in ("publish_port", "ret_port", "master_port"):
         if port in opts and not 0 < opts[port] < 65536:
             raise ConfigError(f"{path}: {port} must be between 1 and 65535, not {opts[port]}")
     return opts
+
+
+def _roots(path: Path, key: str, value: dict[str, Any], root_dir: str) -> dict[str, list[str]]:
+    """Check ``{env: [dir, ...]}`` and make each dir absolute (relative to root_dir)."""
+    out: dict[str, list[str]] = {}
+    for env, dirs in value.items():
+        if isinstance(dirs, str):
+            dirs = [dirs]
+        if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
+            raise ConfigError(f"{path}: {key}: {env} must be a list of directories")
+        if not isinstance(env, str) or not env or "/" in env or env.startswith("."):
+            raise ConfigError(f"{path}: {key}: bad environment name {env!r}")
+        out[env] = [str(Path(root_dir, d)) for d in dirs]
+    return out
 
 
 def read_yaml_file(path: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from master import local
 from master.jobcache import JobCache
 from master.keys import KeyStore, autosign_allows
 from master.peers import Peers
+from master.resources import Refused, Resources
 from master.tracker import Trackers
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,14 @@ class Master:
             "auth": self.on_auth,
             "req": self.on_request,
         }
+        self.resources = Resources(opts)
         self.boxed_handlers: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
             "hello": self.on_hello,
             "hb": lambda minion, body: {},
             "ack": self.on_ack,
             "ret": self.on_return,
+            "pillar": self.on_pillar,
+            **self.resources.handlers(),
         }
 
     # -- lifecycle ----------------------------------------------------------
@@ -136,7 +140,12 @@ class Master:
             return protocol.error_reply("not accepted")
         body = protocol.open_request(msg, peer.box)
         self.peers.seen(minion)
-        extra = self.boxed_handlers[body["kind"]](minion, body)
+        try:
+            extra = self.boxed_handlers[body["kind"]](minion, body)
+        except (Refused, ProtocolError) as exc:
+            # Inside the box: the minion can trust it, and need not re-auth.
+            return protocol.make_reply(
+                peer.box, {"ok": False, "error": str(exc), "key_gen": self.key_gen})
         return protocol.make_reply(peer.box, {"ok": True, "key_gen": self.key_gen, **extra})
 
     def on_hello(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +154,10 @@ class Master:
             self.grains[minion] = grains
             self.cache.save_grains(minion, grains)
         return {}
+
+    def on_pillar(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.on_hello(minion, body)  # fresh grains may come along
+        return self.resources.compile_pillar(minion, body, self.grains.get(minion))
 
     def on_ack(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
         tracker = self.trackers.get(str(body.get("jid")))
@@ -175,7 +188,8 @@ class Master:
         """Accepted minions the target reaches, judged from their last grains."""
         return [
             m for m in sorted(self.known_accepted)
-            if match({"id": m, "grains": self.grains.get(m, {}), "pillar": {}})
+            if match({"id": m, "grains": self.grains.get(m, {}),
+                      "pillar": self.resources.pillars.get(m, {})})
         ]
 
     async def publish(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -240,6 +254,7 @@ class Master:
         for minion in removed:
             self.peers.forget(minion)
             self.grains.pop(minion, None)
+            self.resources.forget(minion)
             self.cache.forget_minion(minion)
         if removed:
             self.session = SessionKey()

@@ -10,19 +10,25 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import os
 import signal
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from common import protocol, targeting
 from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, random_bytes
+from common.fileroots import FileServerError
 from common.ids import check_minion_id
+from common.pillar import PillarCompiler
 from common.protocol import BadMessage
 from common.transport import TransportError, tcp_address
 from common.transport.aio import Client, Subscriber
 from minion.context import Context
 from minion.executor import execute
+from minion.fileclient import LocalFileClient, RemoteFileClient
 from minion.masterkey import MasterKeyMismatch, MasterPin
 
 log = logging.getLogger(__name__)
@@ -57,7 +63,10 @@ class Minion:
         self.stopping = asyncio.Event()
         self.pool = ThreadPoolExecutor(int(opts["worker_threads"]), thread_name_prefix="job")
         self.jobs: set[asyncio.Future[Any]] = set()
+        self.running_jobs: dict[str, dict[str, Any]] = {}
         self.client: Client | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread = 0
 
     # -- lifecycle ----------------------------------------------------------
     async def serve(self) -> None:
@@ -72,9 +81,15 @@ class Minion:
             size,
             self._on_reconnect,
         )
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
+        self.loop_thread = threading.get_ident()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
+        if opts["file_client"] == "local":
+            self.ctx.files = LocalFileClient(opts["file_roots"])
+        else:
+            self.ctx.files = RemoteFileClient(self, opts["cachedir"])
+        self.ctx.agent = self
         log.info("minion %s starting, fingerprint %s", self.id, self.pair.public.fingerprint())
         tasks = [
             asyncio.ensure_future(self._auth_loop()),
@@ -151,6 +166,7 @@ class Minion:
         self.status = "accepted"
         log.info("authenticated with the master (session generation %d)", self.key_gen)
         await self._send({"kind": "hello", "grains": self.ctx.grains})
+        await self._load_pillar()
         await self._flush_unsent()
         held, self.held = self.held, []
         for envelope in held:
@@ -198,6 +214,69 @@ class Minion:
             self.wake_hb.clear()
             if self.status == "accepted" and await self._send({"kind": "hb"}):
                 await self._flush_unsent()
+
+    # -- pillar -------------------------------------------------------------
+    async def _load_pillar(self) -> dict[str, Any]:
+        pillar: Any
+        if self.opts["file_client"] == "local":
+            compiler = PillarCompiler(self.opts["pillar_roots"], self.opts)
+            pillar = await asyncio.get_running_loop().run_in_executor(
+                self.pool, compiler.compile, self.id, self.ctx.grains)
+        else:
+            reply = await self._send({"kind": "pillar", "grains": self.ctx.grains}, 30.0)
+            pillar = reply.get("pillar")
+            if not isinstance(pillar, dict):
+                log.warning("no pillar from the master: %s", reply.get("error", "no answer"))
+                return self.ctx.pillar
+        self.ctx.pillar = pillar
+        for error in pillar.get("_errors", []):
+            log.error("pillar: %s", error)
+        return pillar
+
+    # -- services for functions running in worker threads ------------------
+    def _on_loop(self, coro: Any, timeout: float) -> Any:
+        assert self.loop is not None
+        if threading.get_ident() == self.loop_thread:
+            raise RuntimeError("this call blocks; it cannot run on the event loop")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def request(self, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+        """Ask the master (file server, pillar) from a job; FileServerError if refused."""
+        reply = self._on_loop(self._send(body, timeout), timeout + 5)
+        if not reply:
+            raise FileServerError("the master did not answer")
+        if not reply.get("ok"):
+            raise FileServerError(str(reply.get("error")))
+        return dict(reply)
+
+    def refresh_pillar(self) -> dict[str, Any]:
+        return dict(self._on_loop(self._load_pillar(), 60.0))
+
+    def refresh_grains(self) -> dict[str, Any]:
+        from minion.grains.core import compute_grains
+
+        grains = compute_grains(self.opts, self.opts["config_dir"])
+        self.ctx.grains.clear()
+        self.ctx.grains.update(grains)
+        self._on_loop(self._send({"kind": "hello", "grains": grains}), 30.0)
+        return grains
+
+    def reload_modules(self) -> list[str]:
+        from minion.loader import Registry
+
+        self.ctx.registry = Registry.load(self.opts, self.ctx.grains)
+        return self.ctx.registry.modules()
+
+    def running(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in job.items() if k != "thread"}
+                for job in list(self.running_jobs.values())]
+
+    def kill_job(self, jid: str) -> bool:
+        job = self.running_jobs.get(jid)
+        terminate = getattr(self.ctx.runner, "terminate_all", None)
+        if job is None or job.get("thread") is None or terminate is None:
+            return False
+        return bool(terminate(job["thread"]))
 
     # -- jobs ---------------------------------------------------------------
     async def _sub_loop(self, sub: Subscriber) -> None:
@@ -264,7 +343,13 @@ class Minion:
         ack = asyncio.ensure_future(self._send({"kind": "ack", "jid": job.jid}))
         loop = asyncio.get_running_loop()
         ctx = self.ctx.for_job(job.jid)
-        ret = await loop.run_in_executor(self.pool, execute, ctx, job.fun, job.arg, job.kwarg)
+        info = {"jid": job.jid, "fun": job.fun, "arg": job.arg, "pid": os.getpid(),
+                "start": time.time(), "thread": None}
+        self.running_jobs[job.jid] = info
+        try:
+            ret = await loop.run_in_executor(self.pool, _in_worker, info, ctx, job)
+        finally:
+            self.running_jobs.pop(job.jid, None)
         await ack
         body = {"kind": "ret", "jid": job.jid, "ret": ret}
         delay = 0.5
@@ -285,6 +370,11 @@ class Minion:
             if not await self._send(self.unsent[0]):
                 return
             self.unsent.popleft()
+
+
+def _in_worker(info: dict[str, Any], ctx: Context, job: protocol.Job) -> dict[str, Any]:
+    info["thread"] = threading.get_ident()  # so saltutil.kill_job finds its commands
+    return execute(ctx, job.fun, job.arg, job.kwarg)
 
 
 def run(opts: dict[str, Any], ctx: Context) -> int:

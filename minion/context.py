@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from minion.runner import CommandResult, CommandRunner, SubprocessRunner
 
 if TYPE_CHECKING:
+    from minion.fileclient import FileClient
     from minion.loader import Registry
+
+
+class AgentServices(Protocol):
+    """What a running minion daemon offers to functions (saltutil.*)."""
+
+    def refresh_pillar(self) -> dict[str, Any]: ...
+    def refresh_grains(self) -> dict[str, Any]: ...
+    def reload_modules(self) -> list[str]: ...
+    def running(self) -> list[dict[str, Any]]: ...
+    def kill_job(self, jid: str) -> bool: ...
 
 
 @dataclasses.dataclass
@@ -32,6 +43,16 @@ class Context:
     retcode: int = 0
     # Called with new grains when a function changes them (grains.setval).
     on_grains_changed: Callable[[dict[str, Any]], None] | None = None
+    # Where salt:// files come from (the master, or local roots).
+    files: FileClient | None = None
+    # The running daemon, when there is one (not for `minion call`).
+    agent: AgentServices | None = None
+
+    def fileclient(self) -> FileClient:
+        """The file client, or a clear error when this context has none."""
+        if self.files is None:
+            raise RuntimeError("no file server here: use `minion call --local` or the master")
+        return self.files
 
     def call(self, fun: str, *args: Any, **kwargs: Any) -> Any:
         """Call another execution function, e.g. ``ctx.call("cmd.run", "id")``."""

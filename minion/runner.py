@@ -57,16 +57,18 @@ class SubprocessRunner:
     """Run commands for real with subprocess; output is kept even on timeout."""
 
     def __init__(self) -> None:
-        self._live: set[subprocess.Popen[bytes]] = set()
+        # Each live command and the thread (job) that started it.
+        self._live: dict[subprocess.Popen[bytes], int] = {}
         self._lock = threading.Lock()
 
-    def terminate_all(self) -> None:
-        """Kill the process group of every command still running (minion shutdown)."""
+    def terminate_all(self, thread: int | None = None) -> int:
+        """Kill the process groups of running commands (all, or one job thread's)."""
         with self._lock:
-            procs = list(self._live)
+            procs = [p for p, t in self._live.items() if thread is None or t == thread]
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
+        return len(procs)
 
     def run(
         self,
@@ -108,7 +110,7 @@ class SubprocessRunner:
         except (OSError, ValueError) as exc:
             return CommandResult("", f"{argv[0]}: {exc}", 127)
         with self._lock:
-            self._live.add(proc)
+            self._live[proc] = threading.get_ident()
         try:
             data = stdin.encode() if stdin is not None else None
             out, err = proc.communicate(data, timeout=timeout)
@@ -122,7 +124,7 @@ class SubprocessRunner:
             timed_out = True
         finally:
             with self._lock:
-                self._live.discard(proc)
+                self._live.pop(proc, None)
         retcode = proc.returncode if not timed_out else 124
         return CommandResult(
             _text(out), _text(err), retcode, pid=proc.pid, timed_out=timed_out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,12 @@ def test_empty_file_gives_defaults(tmp_path: Path, kind: str) -> None:
     _write(tmp_path, kind, "")
     opts = config.load(kind, tmp_path)
     for key, value in config.DEFAULTS[kind].items():
-        if key not in config.PATH_KEYS and key not in ("root_dir", "id"):
+        if key not in (*config.PATH_KEYS, *config.ROOT_KEYS, "root_dir", "id"):
             assert opts[key] == value, key
     assert opts["publish_port"] == 4505
+    root = tmp_path.resolve()
+    assert opts["file_roots"] == {"base": [str(root / "formulas")]}
+    assert opts["pillar_roots"] == {"base": [str(root / "pillar")]}
     assert opts["config_dir"] == str(tmp_path.resolve())
     assert opts["conf_file"] == str((tmp_path / kind).resolve())
 
@@ -166,8 +170,8 @@ def test_wrong_types_are_refused(tmp_path: Path, kind: str, text: str, message: 
         ("timeout: 2.5\n", "timeout", 2.5),
         ("auto_accept: true\n", "auto_accept", True),
         ("user: null\n", "user", None),
-        ("file_roots: {base: [a, b], dev: [c]}\n", "file_roots",
-         {"base": ["a", "b"], "dev": ["c"]}),
+        ("file_roots: {base: [/a, /b], dev: [/c]}\n", "file_roots",
+         {"base": ["/a", "/b"], "dev": ["/c"]}),
         ("log_level: debug\n", "log_level", "debug"),
         ("publish_port: 1\n", "publish_port", 1),
         ("ret_port: 65535\n", "ret_port", 65535),
@@ -224,3 +228,20 @@ def test_minion_id_defaults_to_hostname(tmp_path: Path) -> None:
 def test_minion_id_from_file(tmp_path: Path, text: str, expected: str) -> None:
     _write(tmp_path, "minion", text)
     assert config.load("minion", tmp_path)["id"] == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("file_roots: {base: 3}\n", "file_roots: base must be a list of directories"),
+    ("pillar_roots: {'../x': [a]}\n", "bad environment name '../x'"),
+])
+def test_bad_roots(tmp_path: Path, text: str, message: str) -> None:
+    _write(tmp_path, "master", text)
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        config.load("master", tmp_path)
+
+
+def test_roots_are_relative_to_root_dir(tmp_path: Path) -> None:
+    _write(tmp_path, "master", "root_dir: srv\nfile_roots: {base: [a, /abs], dev: b}\n")
+    opts = config.load("master", tmp_path)
+    srv = tmp_path.resolve() / "srv"
+    assert opts["file_roots"] == {"base": [str(srv / "a"), "/abs"], "dev": [str(srv / "b")]}

@@ -1,0 +1,167 @@
+"""Compiling pillar for one minion from `pillar_roots`.
+
+The top file maps targets to pillar SLS files per environment; each SLS is
+rendered (jinja then YAML by default) with the minion's ``grains`` and the
+``opts`` in context, and the results are deep-merged in top-file order.
+Errors do not stop compilation: they are collected in ``_errors``, as Salt
+does, so a state run can refuse to go on with broken pillar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from common import targeting
+from common.fileroots import FileRoots, FileServerError
+from common.render import RenderError, render_sls
+
+MAX_INCLUDE_DEPTH = 20
+
+
+class RootsSource:
+    """Template source over a FileRoots (for jinja includes and imports)."""
+
+    def __init__(self, roots: FileRoots) -> None:
+        self.roots = roots
+
+    def get_source(self, env: str, path: str) -> str:
+        try:
+            return self.roots.find(env, path).read_text(encoding="utf-8")
+        except FileServerError as exc:
+            raise FileNotFoundError(str(exc)) from None
+
+
+def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `extra` into `base`: nested mappings merge, anything else replaces."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            deep_merge(base[key], value)
+        else:
+            base[key] = _copy(value)
+    return base
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def sls_path(name: str) -> list[str]:
+    """Candidate files for SLS name ``a.b``: ``a/b.sls`` then ``a/b/init.sls``."""
+    base = name.replace(".", "/")
+    return [f"{base}.sls", f"{base}/init.sls"]
+
+
+class PillarCompiler:
+    """Compile pillar from one set of roots (the master's or a masterless minion's)."""
+
+    def __init__(self, roots: Mapping[str, Any], opts: Mapping[str, Any]) -> None:
+        self.roots = FileRoots(roots)
+        self.source = RootsSource(self.roots)
+        self.opts = opts
+
+    def compile(self, minion_id: str, grains: Mapping[str, Any],
+                extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The pillar of one minion; `extra` (inline pillar) is merged last."""
+        pillar: dict[str, Any] = {}
+        errors: list[str] = []
+        for env, names in self.top_matches(minion_id, grains, errors).items():
+            for name in names:
+                self._merge_sls(env, name, grains, pillar, errors, set(), 0)
+        if extra:
+            deep_merge(pillar, extra)
+        if errors:
+            pillar["_errors"] = errors
+        return pillar
+
+    def top_matches(self, minion_id: str, grains: Mapping[str, Any],
+                    errors: list[str]) -> dict[str, list[str]]:
+        """Which SLS names of which environments the top files give this minion."""
+        found: dict[str, list[str]] = {}
+        minion = {"id": minion_id, "grains": grains, "pillar": {}}
+        for top_env in self.roots.envs():
+            top = self._render(top_env, "top.sls", grains, errors)
+            if top is None:
+                continue
+            if not isinstance(top, dict):
+                errors.append(f"top.sls in {top_env}: expected a mapping of environments")
+                continue
+            for env, targets in top.items():
+                if env not in self.roots.roots:
+                    errors.append(f"top.sls in {top_env}: no pillar environment {env!r}")
+                    continue
+                for name in _matched(targets, minion, env, errors):
+                    if name not in found.setdefault(env, []):
+                        found[env].append(name)
+        return found
+
+    def _render(self, env: str, path: str, grains: Mapping[str, Any],
+                errors: list[str]) -> Any:
+        try:
+            text = self.source.get_source(env, path)
+        except FileNotFoundError:
+            return None
+        context = {"grains": grains, "opts": self.opts, "saltenv": env, "pillar": {},
+                   "sls": path.removesuffix(".sls").replace("/", ".")}
+        try:
+            return render_sls(text, path, context, self.source, env)
+        except RenderError as exc:
+            errors.append(f"pillar {env}: {exc}")
+            return None
+
+    def _merge_sls(self, env: str, name: str, grains: Mapping[str, Any],
+                   pillar: dict[str, Any], errors: list[str], seen: set[str],
+                   depth: int) -> None:
+        if name in seen or depth > MAX_INCLUDE_DEPTH:
+            return
+        seen.add(name)
+        data: Any = None
+        for path in sls_path(name):
+            try:
+                self.roots.find(env, path)
+            except FileServerError:
+                continue
+            data = self._render(env, path, grains, errors)
+            break
+        else:
+            errors.append(f"pillar {env}: no SLS {name!r} (specified in the top file)")
+            return
+        if data is None:
+            return
+        if not isinstance(data, dict):
+            errors.append(f"pillar {env}: SLS {name!r} does not render to a mapping")
+            return
+        includes = data.pop("include", [])
+        for inc in includes if isinstance(includes, list) else [includes]:
+            inc_name = inc if isinstance(inc, str) else next(iter(inc), "")
+            if inc_name.startswith("."):
+                inc_name = name.rsplit(".", 1)[0] + inc_name if "." in name else inc_name[1:]
+            self._merge_sls(env, inc_name, grains, pillar, errors, seen, depth + 1)
+        deep_merge(pillar, data)
+
+
+def _matched(targets: Any, minion: Mapping[str, Any], env: str, errors: list[str]) -> list[str]:
+    """SLS names whose target (in one environment of a top file) matches the minion."""
+    names: list[str] = []
+    if not isinstance(targets, dict):
+        errors.append(f"top file: environment {env!r} must map targets to lists of SLS")
+        return names
+    for tgt, entries in targets.items():
+        entries = entries if isinstance(entries, list) else [entries]
+        match_type = "compound"
+        sls = []
+        for entry in entries:
+            if isinstance(entry, dict) and "match" in entry:
+                match_type = str(entry["match"])
+            elif isinstance(entry, str):
+                sls.append(entry)
+        try:
+            if targeting.matches(minion, str(tgt), match_type):
+                names.extend(sls)
+        except targeting.TargetError as exc:
+            errors.append(f"top file {env}: {exc}")
+    return names

@@ -1,0 +1,120 @@
+"""Getting files from the file server: the master's (remote) or our own roots (local).
+
+Both clients have one interface, so `cp.*`, templates and states do not care
+where files come from. The remote client keeps a cache under
+``cachedir/files/<env>/`` and revalidates it by sha256, so an unchanged file
+is not transferred again; big files stream in chunks to a temp file and are
+checked before they replace the cached copy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from common.fileroots import CHUNK_MAX, FileRoots, FileServerError, clean_path, file_hash
+
+_ENV_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
+
+
+class Channel(Protocol):
+    def request(self, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+        """Send a boxed request to the master; raise FileServerError on refusal."""
+        ...
+
+
+class FileClient(Protocol):
+    def list(self, env: str, prefix: str = "", dirs: bool = False) -> list[str]: ...
+    def stat(self, env: str, path: str) -> dict[str, Any]: ...
+    def cache_file(self, env: str, path: str) -> Path: ...
+    def get_source(self, env: str, path: str) -> str: ...
+
+
+def check_env(env: str) -> str:
+    if not isinstance(env, str) or not _ENV_RE.match(env):
+        raise FileServerError(f"bad environment name {env!r}")
+    return env
+
+
+class LocalFileClient:
+    """Files from this minion's own `file_roots` (masterless)."""
+
+    def __init__(self, roots: Mapping[str, Any]) -> None:
+        self.roots = FileRoots(roots)
+
+    def list(self, env: str, prefix: str = "", dirs: bool = False) -> list[str]:
+        return self.roots.list(env, prefix, dirs)
+
+    def stat(self, env: str, path: str) -> dict[str, Any]:
+        return self.roots.stat(env, path)
+
+    def cache_file(self, env: str, path: str) -> Path:
+        return self.roots.find(env, path)
+
+    def get_source(self, env: str, path: str) -> str:
+        try:
+            return self.cache_file(env, path).read_text(encoding="utf-8")
+        except FileServerError as exc:
+            raise FileNotFoundError(str(exc)) from None
+
+
+class RemoteFileClient:
+    """Files from the master, cached locally and revalidated by hash."""
+
+    def __init__(self, channel: Channel, cachedir: str) -> None:
+        self.channel = channel
+        self.cache = Path(cachedir) / "files"
+
+    def list(self, env: str, prefix: str = "", dirs: bool = False) -> list[str]:
+        reply = self.channel.request({"kind": "file_list", "saltenv": check_env(env),
+                                      "prefix": prefix, "dirs": dirs})
+        return [str(p) for p in reply.get("files") or []]
+
+    def stat(self, env: str, path: str) -> dict[str, Any]:
+        reply = self.channel.request({"kind": "file_stat", "saltenv": check_env(env),
+                                      "path": clean_path(path)})
+        stat = reply.get("stat")
+        if not isinstance(stat, dict) or not isinstance(stat.get("hash"), str):
+            raise FileServerError("bad file_stat reply from the master")
+        return stat
+
+    def cache_file(self, env: str, path: str) -> Path:
+        rel = clean_path(path)
+        stat = self.stat(env, rel)
+        local = self.cache / check_env(env) / rel
+        if local.is_file() and file_hash(local) == stat["hash"]:
+            return local
+        local.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = local.with_name(f".{local.name}.part")
+        try:
+            self._fetch(env, rel, int(stat["size"]), tmp)
+            if file_hash(tmp) != stat["hash"]:
+                raise FileServerError(f"{rel}: changed on the master while it was fetched")
+            os.replace(tmp, local)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return local
+
+    def _fetch(self, env: str, rel: str, size: int, tmp: Path) -> None:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            offset = 0
+            while offset < size or size == 0:
+                reply = self.channel.request({"kind": "file_read", "saltenv": env, "path": rel,
+                                              "offset": offset, "size": CHUNK_MAX})
+                data = reply.get("data")
+                if not isinstance(data, bytes):
+                    raise FileServerError("bad file_read reply from the master")
+                if not data:
+                    break
+                out.write(data)
+                offset += len(data)
+
+    def get_source(self, env: str, path: str) -> str:
+        try:
+            return self.cache_file(env, path).read_text(encoding="utf-8")
+        except FileServerError as exc:
+            raise FileNotFoundError(str(exc)) from None
