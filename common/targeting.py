@@ -22,7 +22,9 @@ Pure, standard library only. A minion is ``{"id": str, "grains": dict,
   ``S@`` ipcidr, ``N@`` nodegroup; a bare word is a glob. Salt's ``R@`` and
   per-word delimiters (``G@role|web``) are not supported.
 - ``nodegroup``: a name in ``nodegroups``, whose value is a compound string
-  or a list of ids; groups may nest through ``N@``.
+  or a list: of compound words (Salt's list form, used when an item is an
+  operator, a prefixed word or a glob) or else of ids; groups may nest
+  through ``N@``.
 
 Anything malformed raises :class:`TargetError` rather than matching nothing.
 """
@@ -257,10 +259,22 @@ def _nodegroup(name: str, ctx: _Context) -> _Node:
     inner = replace(ctx, stack=(*ctx.stack, name))
     if isinstance(spec, str):
         return _Parser(spec, f"nodegroup {name!r}", inner).parse()
+    if not isinstance(spec, list | tuple):
+        raise TargetError(f"nodegroup {name!r}: expected a compound string or a list")
+    if _compound_words(spec):  # Salt's list form: ["G@os:Debian", "or", "web*"]
+        return _Parser(" ".join(spec), f"nodegroup {name!r}", inner).parse()
     try:
         return _list(spec)
     except _LeafError as exc:
         raise TargetError(f"nodegroup {name!r}: {exc}") from None
+
+
+def _compound_words(spec: Sequence[Any]) -> bool:
+    """Tell a list of compound words from a plain list of minion ids, as Salt does."""
+    return all(isinstance(word, str) for word in spec) and any(
+        word in _OPERATORS or _PREFIXED.fullmatch(word) or any(c in word for c in "*?[")
+        for word in spec
+    )
 
 
 ValueTest = Callable[[str], bool]
