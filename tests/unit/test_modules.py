@@ -311,12 +311,14 @@ def test_grains_get_default(ctx: Context) -> None:
 
 
 def test_sys_list_modules_and_functions(ctx: Context) -> None:
-    assert ctx.call("sys.list_modules") == ["cmd", "grains", "sys", "test"]
+    modules = ctx.call("sys.list_modules")
+    assert modules == sorted(modules) and {"cmd", "grains", "sys", "test"} <= set(modules)
+    assert modules == ctx.registry.modules()
     everything = ctx.call("sys.list_functions")
     assert everything == sorted(ctx.registry.functions)
-    assert ctx.call("sys.list_functions", "grains") == [
-        "grains.get", "grains.item", "grains.items", "grains.ls",
-    ]
+    grains_funs = ctx.call("sys.list_functions", "grains")
+    assert {"grains.get", "grains.item", "grains.items", "grains.ls"} <= set(grains_funs)
+    assert all(f.startswith("grains.") for f in grains_funs)
     assert ctx.call("sys.list_functions", "sys.list_*") == [
         "sys.list_functions", "sys.list_modules",
     ]
