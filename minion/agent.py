@@ -69,27 +69,46 @@ class Minion:
         self.loop_thread = 0
 
     # -- lifecycle ----------------------------------------------------------
+    def _connect(self) -> None:
+        """Open the request channel and point the context's file client at it."""
+        opts = self.opts
+        self.client = Client(
+            tcp_address(opts["master"], opts["master_port"]), int(opts["max_msg_size"]),
+            self._on_reconnect,
+        )
+        self.loop = asyncio.get_running_loop()
+        self.loop_thread = threading.get_ident()
+        if opts["file_client"] == "local":
+            self.ctx.files = LocalFileClient(opts["file_roots"])
+        else:
+            self.ctx.files = RemoteFileClient(self, opts["cachedir"])
+
+    async def open_session(self) -> str:
+        """Authenticate once (for `minion call`): the status the master gave."""
+        self._connect()
+        await self._authenticate()
+        return self.status
+
+    def close_session(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.pool.shutdown(wait=False)
+
     async def serve(self) -> None:
         opts = self.opts
         size = int(opts["max_msg_size"])
-        self.client = Client(
-            tcp_address(opts["master"], opts["master_port"]), size, self._on_reconnect
-        )
+        self._connect()
         sub = Subscriber(
             tcp_address(opts["master"], opts["publish_port"]),
             [protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE],
             size,
             self._on_reconnect,
         )
-        loop = self.loop = asyncio.get_running_loop()
-        self.loop_thread = threading.get_ident()
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
-        if opts["file_client"] == "local":
-            self.ctx.files = LocalFileClient(opts["file_roots"])
-        else:
-            self.ctx.files = RemoteFileClient(self, opts["cachedir"])
         self.ctx.agent = self
+        self.ctx.on_grains_changed = self._grains_changed
         log.info("minion %s starting, fingerprint %s", self.id, self.pair.public.fingerprint())
         tasks = [
             asyncio.ensure_future(self._auth_loop()),
@@ -106,6 +125,7 @@ class Minion:
             terminate()
         self.pool.shutdown(wait=False, cancel_futures=True)
         sub.close()
+        assert self.client is not None
         self.client.close()
         log.info("minion %s stopped", self.id)
 
@@ -248,6 +268,13 @@ class Minion:
         if not reply.get("ok"):
             raise FileServerError(str(reply.get("error")))
         return dict(reply)
+
+    def _grains_changed(self, grains: dict[str, Any]) -> None:
+        # Called from a job's thread: tell the master (for grain targeting)
+        # without making the job wait for it.
+        if self.loop is not None:
+            asyncio.run_coroutine_threadsafe(
+                self._send({"kind": "hello", "grains": dict(grains)}), self.loop)
 
     def refresh_pillar(self) -> dict[str, Any]:
         return dict(self._on_loop(self._load_pillar(), 60.0))

@@ -71,6 +71,39 @@ def build_context(opts: dict[str, Any], cdir: Path) -> Any:
     return Context(opts, grains, {}, Registry.load(opts, grains))
 
 
+def _call_local(opts: dict[str, Any], ctx: Any, fun: str, arg: list[Any],
+                kwarg: dict[str, Any]) -> dict[str, Any]:
+    """Masterless: files and pillar from this minion's own roots."""
+    from common.pillar import PillarCompiler
+    from minion.executor import execute
+    from minion.fileclient import LocalFileClient
+
+    ctx.files = LocalFileClient(opts["file_roots"])
+    ctx.pillar = PillarCompiler(opts["pillar_roots"], opts).compile(opts["id"], ctx.grains)
+    for error in ctx.pillar.get("_errors", []):
+        print(f"minion: pillar error: {error}", file=sys.stderr)
+    result: dict[str, Any] = execute(ctx.for_job(None), fun, arg, kwarg)
+    return result
+
+
+def _call_with_master(opts: dict[str, Any], ctx: Any, fun: str, arg: list[Any],
+                      kwarg: dict[str, Any]) -> dict[str, Any] | None:
+    """Like salt-call: pillar and salt:// files from the master, the function here."""
+    from minion import oneshot
+    from minion.executor import execute
+
+    try:
+        session, loop = oneshot.with_master(opts, ctx)
+    except oneshot.SessionError as exc:
+        print(f"minion: {exc}", file=sys.stderr)
+        return None
+    try:
+        result: dict[str, Any] = execute(ctx.for_job(None), fun, arg, kwarg)
+        return result
+    finally:
+        oneshot.close(session, loop)
+
+
 def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
     from common import logs
 
@@ -84,7 +117,6 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
     if args.command == "call":
         from common import output
         from common.args import late_options, split_args
-        from minion.executor import execute
 
         late = argparse.ArgumentParser(prog="minion call", add_help=False, allow_abbrev=False)
         add_call_options(late)
@@ -92,7 +124,12 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
         logs.setup(args.log_level)
         ctx = build_context(opts, cdir)
         arg, kwarg = split_args(args.args)
-        ret = execute(ctx.for_job(None), args.fun, arg, kwarg)
+        if args.local or opts["file_client"] == "local":
+            ret: dict[str, Any] | None = _call_local(opts, ctx, args.fun, arg, kwarg)
+        else:
+            ret = _call_with_master(opts, ctx, args.fun, arg, kwarg)
+        if ret is None:
+            return 1
         output.emit({"local": ret["return"]}, args.out, ok=ret["success"])
         return 0 if ret["success"] else 1
     from common.crypto import KeyPair

@@ -116,8 +116,11 @@ _DNS_BUDGET = 0.05  # seconds we are willing to wait for the local resolver
 
 
 def compute_grains(opts: Mapping[str, Any], config_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Core grains, overridden by the static grains of the config and grains file."""
+    """Core grains, then custom grain modules, then the config's and grains file's."""
+    from minion.grains.custom import custom_grains
+
     grains = core_grains(opts)
+    grains.update(custom_grains(opts, grains))
     grains.update(static_grains(opts, config_dir))
     return grains
 

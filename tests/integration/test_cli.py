@@ -20,19 +20,19 @@ def minion(cdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_minion_call_runs_locally(tmp_path: Path) -> None:
     (tmp_path / "minion").write_text(yaml.safe_dump({"id": "solo", "grains": {"role": "db"}}))
-    proc = minion(tmp_path, "call", "test.echo", "hi there")
+    proc = minion(tmp_path, "call", "--local", "test.echo", "hi there")
     assert proc.returncode == 0 and proc.stdout == "local:\n    hi there\n"
-    proc = minion(tmp_path, "call", "grains.item", "id", "role", "--out", "json")
+    proc = minion(tmp_path, "call", "--local", "grains.item", "id", "role", "--out", "json")
     assert json.loads(proc.stdout) == {"local": {"id": "solo", "role": "db"}}
-    proc = minion(tmp_path, "call", "cmd.run", "exit 4")
+    proc = minion(tmp_path, "call", "--local", "cmd.run", "exit 4")
     assert proc.returncode == 1
-    proc = minion(tmp_path, "call", "no.such")
+    proc = minion(tmp_path, "call", "--local", "no.such")
     assert proc.returncode == 1 and "'no.such' is not available." in proc.stdout
 
 
 def test_bad_minion_id_in_config_is_refused(tmp_path: Path) -> None:
     (tmp_path / "minion").write_text("id: ../etc\n")
-    proc = minion(tmp_path, "call", "test.ping")
+    proc = minion(tmp_path, "call", "--local", "test.ping")
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"minion: error: {tmp_path / 'minion'}: id: minion id")
 
