@@ -11,7 +11,7 @@ import argparse
 import re
 from typing import Any
 
-import yaml
+from common import yamlload
 
 _KWARG_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.S)
 
@@ -23,8 +23,8 @@ def typed(text: str) -> Any:
     if text.strip() == "None":
         return None  # YAML reads it as a string; Salt users mean None
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = yamlload.load(text)
+    except yamlload.YamlError:
         return text
     if isinstance(value, dict | list):
         return value if text.lstrip()[:1] in "[{" else text

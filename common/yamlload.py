@@ -2,9 +2,10 @@
 
 - `on`/`off`/`yes`/`no` are booleans in values, as PyYAML (YAML 1.1) reads
   them and as Salt users expect.
-- A mode written ``0644`` is read by YAML 1.1 as an octal int (420). Salt
-  formulas write modes that way and Salt passes them on; the state modules
-  accept both forms, so we keep YAML's int, like Salt.
+- A mode written ``0644`` would be the octal int 420 to YAML 1.1. Salt's
+  loader drops the leading zeros instead (``0644`` -> 644), and the file
+  functions read an int's digits as an octal mode, so ``mode: 0644`` means
+  what it looks like. We do the same.
 - Duplicate keys in one mapping are an error (YAML would silently keep the
   last one, hiding a typo in a formula).
 - Errors carry the line and column.
@@ -44,7 +45,17 @@ def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dic
     return seen
 
 
+def _int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    text = str(node.value).replace("_", "")
+    digits = text.lstrip("+-")
+    if len(digits) > 1 and digits.startswith("0") and digits.isdigit():
+        # 0644 -> 644, as Salt reads it (not YAML 1.1's octal 420).
+        return -int(digits) if text.startswith("-") else int(digits)
+    return int(loader.construct_yaml_int(node))
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
 
 
 def load(text: str, source: str = "<string>") -> Any:

@@ -38,7 +38,6 @@ class Resources:
             "file_list": self.file_list,
             "file_stat": self.file_stat,
             "file_read": self.file_read,
-            "pillar": self.compile_pillar,
         }
 
     def file_list(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +52,7 @@ class Resources:
     def file_read(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
         env, path = _env(body), codec.field(body, "path", str)
         offset, size = codec.field(body, "offset", int), codec.field(body, "size", int)
+        log.debug("file_read from %s: %s %s @%d", minion, env, path, offset)
         return {"data": self._guard(minion, lambda: self.files.read(env, path, offset, size))}
 
     def _guard(self, minion: str, action: Any) -> Any:

@@ -151,6 +151,9 @@ class Master:
     def on_hello(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
         grains = body.get("grains")
         if isinstance(grains, dict):
+            # Grains are the minion's word, except its id: that is the key
+            # it authenticated with, so pillar templates cannot be fooled.
+            grains = {**grains, "id": minion}
             self.grains[minion] = grains
             self.cache.save_grains(minion, grains)
         return {}

@@ -11,8 +11,11 @@ says why.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +25,20 @@ if TYPE_CHECKING:
 MODULES: dict[str, str] = {
     "test": "minion.modules.test",
     "cmd": "minion.modules.cmd",
+    "file": "minion.modules.file",
     "grains": "minion.modules.grains",
     "sys": "minion.modules.sys",
+    "pkg": "minion.modules.pkg",
+    "cp": "minion.modules.cp",
+    "pillar": "minion.modules.pillar",
+    "saltutil": "minion.modules.saltutil",
+    "network": "minion.modules.network",
+    "status": "minion.modules.status",
+    "disk": "minion.modules.disk",
 }
+
+
+log = logging.getLogger(__name__)
 
 
 class CallError(Exception):
@@ -59,6 +73,14 @@ class Registry:
                 unavailable[name] = why
                 continue
             functions.update(exposed_functions(name, module))
+        for name, module in custom_modules(opts, "modules").items():
+            why = _why_unavailable(module, opts, grains)
+            if why:
+                unavailable[name] = why
+                continue
+            # A synced module replaces a built-in one of the same name, as in Salt.
+            functions = {k: v for k, v in functions.items() if not k.startswith(f"{name}.")}
+            functions.update(exposed_functions(name, module))
         return cls(functions, unavailable)
 
     def modules(self) -> list[str]:
@@ -88,10 +110,46 @@ class Registry:
         return func(ctx, *args, **kwargs)
 
 
+def custom_modules(opts: Mapping[str, Any], kind: str) -> dict[str, ModuleType]:
+    """Import the synced extensions of one kind from ``cachedir/extmods/<kind>``.
+
+    A file that fails to import is logged and skipped: one broken custom
+    module must not take the others (or the minion) down.
+    """
+    cachedir = opts.get("cachedir")
+    if not cachedir:
+        return {}
+    found: dict[str, ModuleType] = {}
+    for path in sorted(Path(cachedir, "extmods", kind).glob("*.py")):
+        if not path.stem.isidentifier():
+            continue
+        spec = importlib.util.spec_from_file_location(f"saline_ext.{kind}.{path.stem}", path)
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            log.error("custom %s %s does not load: %s: %s", kind, path.name,
+                      type(exc).__name__, exc)
+            continue
+        found[path.stem] = module
+    return found
+
+
 def exposed_functions(name: str, module: ModuleType) -> dict[str, Callable[..., Any]]:
-    """The callable `name.fun` entries of one module, from its ``__all__``."""
+    """The callable `name.fun` entries of one module.
+
+    Built-in modules list them in ``__all__``. A synced custom module without
+    ``__all__`` exposes the public functions it defines itself (not ones it
+    imported).
+    """
     found: dict[str, Callable[..., Any]] = {}
-    for attr in getattr(module, "__all__", ()):
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n, v in vars(module).items() if inspect.isfunction(v)
+                 and v.__module__ == module.__name__ and not n.startswith("_")]
+    for attr in names:
         if attr.startswith("_"):
             continue
         func = getattr(module, attr)

@@ -49,7 +49,7 @@ class Cluster:
         self.pub_port = free_port()
         self.ret_port = free_port()
         self.master_dir = base / "master"
-        self.master_dir.mkdir(parents=True)
+        self.master_dir.mkdir(parents=True, exist_ok=True)
         opts = {"interface": "127.0.0.1", "publish_port": self.pub_port,
                 "ret_port": self.ret_port, "log_level": "debug", "heartbeat_interval": 2,
                 **master_opts}
