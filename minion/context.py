@@ -38,6 +38,8 @@ class Context:
     registry: Registry
     runner: CommandRunner = dataclasses.field(default_factory=SubprocessRunner)
     jid: str | None = None
+    # State runs in test mode: change nothing, report what would change.
+    test: bool = False
     # A function sets this to report failure while still returning data
     # (cmd.run of a failing command returns its output and a non-zero code).
     retcode: int = 0
@@ -64,4 +66,4 @@ class Context:
 
     def for_job(self, jid: str | None) -> Context:
         """A fresh context for one job, sharing config, grains and functions."""
-        return dataclasses.replace(self, jid=jid, retcode=0)
+        return dataclasses.replace(self, jid=jid, retcode=0, test=False)

@@ -65,8 +65,13 @@ class Registry:
         opts: Mapping[str, Any],
         grains: Mapping[str, Any],
         modules: Mapping[str, str] | None = None,
+        kind: str = "modules",
     ) -> Registry:
-        """Import the listed modules and collect their exposed functions."""
+        """Import the listed modules and collect their exposed functions.
+
+        `kind` names the synced extensions that join them: ``modules`` for
+        execution modules, ``states`` for state modules.
+        """
         functions: dict[str, Callable[..., Any]] = {}
         unavailable: dict[str, str] = {}
         for name, path in (modules or MODULES).items():
@@ -76,7 +81,7 @@ class Registry:
                 unavailable[name] = why
                 continue
             functions.update(exposed_functions(name, module))
-        for name, module in custom_modules(opts, "modules").items():
+        for name, module in custom_modules(opts, kind).items():
             why = _why_unavailable(module, opts, grains)
             if why:
                 unavailable[name] = why

@@ -10,11 +10,11 @@ from minion.context import AgentServices, Context
 
 __all__ = [
     "find_job", "kill_job", "refresh_grains", "refresh_modules", "refresh_pillar", "running",
-    "sync_all", "sync_grains", "sync_modules",
+    "sync_all", "sync_grains", "sync_modules", "sync_states",
 ]
 
 # salt:// directory -> the kind of extension it holds
-SYNC_DIRS = {"modules": "_modules", "grains": "_grains"}
+SYNC_DIRS = {"modules": "_modules", "grains": "_grains", "states": "_states"}
 
 
 def _agent(ctx: Context) -> AgentServices:
@@ -78,14 +78,25 @@ def sync_grains(ctx: Context, saltenv: str = "base", refresh: bool = True) -> li
     return changed
 
 
+def sync_states(ctx: Context, saltenv: str = "base") -> list[str]:
+    """Sync custom state modules from ``salt://_states`` (used by the next state run).
+
+    CLI Example:
+
+        master run '*' saltutil.sync_states
+    """
+    return _sync(ctx, "states", saltenv)
+
+
 def sync_all(ctx: Context, saltenv: str = "base", refresh: bool = True) -> dict[str, list[str]]:
-    """Sync every kind of extension (modules, grains) and reload them.
+    """Sync every kind of extension (modules, states, grains) and reload them.
 
     CLI Example:
 
         master run '*' saltutil.sync_all
     """
     return {"modules": sync_modules(ctx, saltenv, refresh),
+            "states": sync_states(ctx, saltenv),
             "grains": sync_grains(ctx, saltenv, refresh)}
 
 

@@ -191,7 +191,7 @@ def test_reads_are_bounded(served: Cluster) -> None:
 
 def test_sync_modules_and_grains(served: Cluster) -> None:
     assert one(served, "m1", "saltutil.sync_all") == {
-        "modules": ["modules.hello"], "grains": ["grains.extra"]}
+        "modules": ["modules.hello"], "states": [], "grains": ["grains.extra"]}
     assert one(served, "m1", "hello.hi", "name=ops") == "hi ops from m1"
     assert one(served, "m1", "grains.get", "synced_grain") == "yes"
     data, _ = served.run_json("-G", "synced_grain:yes", "test.ping")

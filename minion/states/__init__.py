@@ -1,0 +1,28 @@
+"""State modules: idempotent functions that bring one thing into a wanted state.
+
+Contract for every state function (`minion/states/<name>.py`):
+
+- Signature ``fun(ctx: Context, name: str, ...) -> dict``; the exposed names
+  are listed in ``__all__`` (``mod_watch`` too, when the module has one).
+- Return ``{"name": name, "result": True | False | None, "changes": {...},
+  "comment": "one or more sentences"}`` (build it with `minion.states.result`).
+- The rhythm: read the actual state, build the wanted one, diff. Nothing to
+  do: ``result True``, no changes. ``ctx.test`` is True: change nothing and
+  return ``result None`` with the changes that would be made. Otherwise fix
+  only what differs and report exactly that in ``changes``.
+- Talk to the host through execution functions (``ctx.call("file.x", ...)``)
+  or `ctx.run`; never through another state module.
+- ``mod_watch(ctx, name, sfun=None, **kwargs)`` is called when a watched
+  state changed (service restart, cmd.wait running its command).
+- The engine handles for every state: requisites, ``onlyif``/``unless``/
+  ``creates``, ``order``, ``names``, ``parallel``, ``failhard``; a state
+  function never sees those arguments.
+
+`STATE_MODULES` lists the built-in state modules for the loader.
+"""
+
+from __future__ import annotations
+
+STATE_MODULES: dict[str, str] = {
+    "test": "minion.states.test",
+}
