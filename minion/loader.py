@@ -31,6 +31,7 @@ MODULES: dict[str, str] = {
     "pkg": "minion.modules.pkg",
     "cp": "minion.modules.cp",
     "pillar": "minion.modules.pillar",
+    "state": "minion.modules.state",
     "service": "minion.modules.service",
     "user": "minion.modules.user",
     "group": "minion.modules.group",

@@ -1,0 +1,297 @@
+"""Apply formulas: render SLS files, order their states and bring the host in line."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import threading
+from typing import Any
+
+from common.pillar import deep_merge
+from minion.context import Context
+from minion.loader import CallError, Registry
+from minion.sls import SLSError
+from minion.sls.compile import compile_high, tag
+from minion.sls.gather import Gatherer, normalize_body
+from minion.sls.run import StateRun, state_args
+from minion.states import STATE_MODULES
+
+__all__ = [
+    "apply", "highstate", "running", "show_highstate", "show_lowstate", "show_sls",
+    "show_top", "single", "sls", "sls_id", "test",
+]
+
+# Exit codes as Salt uses them for state runs.
+EX_COMPILER_ERROR = 1
+EX_STATE_FAILURE = 2
+EX_PILLAR_FAILURE = 5
+_running = threading.Lock()
+
+
+def _split(mods: Any) -> list[str]:
+    if mods is None or mods == "":
+        return []
+    items = mods if isinstance(mods, list) else str(mods).split(",")
+    return [str(m).strip() for m in items if str(m).strip()]
+
+
+def _states(ctx: Context) -> Registry:
+    return Registry.load(ctx.opts, ctx.grains, modules=STATE_MODULES, kind="states")
+
+
+def _prepare(ctx: Context, test: Any, pillar: Any) -> Context:
+    run_ctx = dataclasses.replace(ctx, test=_truthy(test, ctx.opts.get("test", False)))
+    if pillar:
+        if not isinstance(pillar, dict):
+            raise SLSError("pillar= must be a mapping")
+        run_ctx.pillar = deep_merge(copy.deepcopy(dict(ctx.pillar)), pillar)
+    return run_ctx
+
+
+def _truthy(value: Any, default: Any) -> bool:
+    if value is None:
+        return bool(default)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _gather(ctx: Context, saltenv: str, mods: list[str] | None) -> dict[str, Any]:
+    gatherer = Gatherer(ctx, saltenv)
+    if mods is None:
+        top = gatherer.top()
+        if not top:
+            raise SLSError("No Top file or master_tops data matches found. Please see master "
+                           "log for details.")
+        for env, names in top.items():
+            for name in names:
+                gatherer.add(env, name)
+    else:
+        for name in mods:
+            gatherer.add(saltenv, name)
+    return gatherer.finish()
+
+
+def _check_chunks(chunks: list[dict[str, Any]], states: Registry) -> None:
+    """Unknown state functions and missing arguments, before anything runs."""
+    errors = []
+    for chunk in chunks:
+        name = f"{chunk['state']}.{chunk['fun']}"
+        where = f"state '{chunk['__id__']}' in SLS '{chunk['__sls__']}'"
+        try:
+            func = states.resolve(name)
+        except CallError as exc:
+            errors.append(f"{where}: {exc}")
+            continue
+        try:
+            inspect.signature(func).bind(None, **state_args(func, chunk))
+        except TypeError as exc:
+            errors.append(f"{where}: {name}: {str(exc).replace('positional ', '')}")
+    if errors:
+        raise SLSError("\n".join(errors))
+
+
+def _run(ctx: Context, chunks: list[dict[str, Any]], states: Registry) -> dict[str, Any]:
+    failhard = bool(ctx.opts.get("failhard", False))
+    results = StateRun(ctx, states, chunks, test=ctx.test, failhard=failhard).run()
+    if any(r["result"] is False for r in results.values()):
+        ctx.retcode = EX_STATE_FAILURE
+    return results
+
+
+def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
+           pillar: Any, only_id: str | None = None) -> Any:
+    errors = ctx.pillar.get("_errors") if isinstance(ctx.pillar, dict) else None
+    if errors:
+        ctx.retcode = EX_PILLAR_FAILURE
+        return ["Pillar failed to render with the following messages:", *map(str, errors)]
+    if not _running.acquire(blocking=False):
+        ctx.retcode = 1
+        return ["A state run is already in progress on this minion; try again when it ends."]
+    try:
+        run_ctx = _prepare(ctx, test, pillar)
+        states = _states(run_ctx)
+        chunks = compile_high(_gather(run_ctx, saltenv or "base", mods))
+        if only_id is not None:
+            chunks = [c for c in chunks if c["__id__"] == only_id]
+            if not chunks:
+                raise SLSError(f"No matches for ID '{only_id}' found in SLS "
+                               f"'{','.join(mods or [])}' within saltenv '{saltenv or 'base'}'")
+            for chunk in chunks:
+                chunk["__reqs__"] = {}
+        _check_chunks(chunks, states)
+        results = _run(run_ctx, chunks, states)
+        ctx.retcode = run_ctx.retcode
+        return results
+    except SLSError as exc:
+        ctx.retcode = EX_COMPILER_ERROR
+        return str(exc).splitlines()
+    finally:
+        _running.release()
+
+
+def apply(ctx: Context, mods: Any = None, test: Any = None, saltenv: str | None = None,
+          pillar: Any = None) -> Any:
+    """Apply the named SLS files, or the highstate (the top file) when none are named.
+
+    mods
+        Comma-separated SLS names (``web,db``) or a list.
+    test
+        ``True``: change nothing and report what would change.
+    saltenv
+        The file-roots environment to read formulas from (default ``base``).
+    pillar
+        Extra pillar for this run, merged over the minion's pillar.
+
+    CLI Example:
+
+        master run 'web*' state.apply web test=True
+    """
+    names = _split(mods)
+    return _apply(ctx, names or None, test, saltenv, pillar)
+
+
+def sls(ctx: Context, mods: Any, test: Any = None, saltenv: str | None = None,
+        pillar: Any = None) -> Any:
+    """Apply the named SLS files.
+
+    CLI Example:
+
+        master run '*' state.sls web,db
+    """
+    names = _split(mods)
+    if not names:
+        ctx.retcode = EX_COMPILER_ERROR
+        return ["state.sls needs at least one SLS name"]
+    return _apply(ctx, names, test, saltenv, pillar)
+
+
+def highstate(ctx: Context, test: Any = None, saltenv: str | None = None,
+              pillar: Any = None) -> Any:
+    """Apply every SLS the top file assigns to this minion.
+
+    CLI Example:
+
+        master run '*' state.highstate
+    """
+    return _apply(ctx, None, test, saltenv, pillar)
+
+
+def test(ctx: Context, mods: Any = None, saltenv: str | None = None, pillar: Any = None) -> Any:
+    """Show what `state.apply` would change, changing nothing.
+
+    CLI Example:
+
+        master run '*' state.test web
+    """
+    return apply(ctx, mods, True, saltenv, pillar)
+
+
+def sls_id(ctx: Context, id_: str, mods: Any, test: Any = None, saltenv: str | None = None,
+           pillar: Any = None) -> Any:
+    """Apply one state id from the named SLS files (its requisites are not run).
+
+    CLI Example:
+
+        master run '*' state.sls_id nginx_conf web
+    """
+    return _apply(ctx, _split(mods), test, saltenv, pillar, only_id=str(id_))
+
+
+def single(ctx: Context, fun: str, name: str, test: Any = None, **kwargs: Any) -> Any:
+    """Run one state function directly, without an SLS file.
+
+    CLI Example:
+
+        master run '*' state.single pkg.installed name=vim
+    """
+    _, _, func = fun.partition(".")
+    errors: list[str] = []
+    body = normalize_body(name, {fun: [{k: v} for k, v in kwargs.items()]}, "single", errors)
+    if not func or body is None:
+        ctx.retcode = EX_COMPILER_ERROR
+        return errors or [f"state.single needs a 'module.function', not {fun!r}"]
+    high = {name: {"__sls__": "single", "__env__": "base", **body}}
+    run_ctx = _prepare(ctx, test, None)
+    try:
+        chunks = compile_high(high)
+        states = _states(run_ctx)
+        _check_chunks(chunks, states)
+    except SLSError as exc:
+        ctx.retcode = EX_COMPILER_ERROR
+        return str(exc).splitlines()
+    results = _run(run_ctx, chunks, states)
+    ctx.retcode = run_ctx.retcode
+    return results
+
+
+def show_sls(ctx: Context, mods: Any, saltenv: str = "base") -> Any:
+    """Show the high data the named SLS files render to (nothing is applied).
+
+    CLI Example:
+
+        master run '*' state.show_sls web
+    """
+    try:
+        return _gather(ctx, saltenv, _split(mods))
+    except SLSError as exc:
+        ctx.retcode = EX_COMPILER_ERROR
+        return str(exc).splitlines()
+
+
+def show_highstate(ctx: Context, saltenv: str = "base") -> Any:
+    """Show the high data of the highstate (the top file's SLS files).
+
+    CLI Example:
+
+        master run '*' state.show_highstate
+    """
+    try:
+        return _gather(ctx, saltenv, None)
+    except SLSError as exc:
+        ctx.retcode = EX_COMPILER_ERROR
+        return str(exc).splitlines()
+
+
+def show_top(ctx: Context, saltenv: str = "base") -> Any:
+    """Show which SLS files the top file assigns to this minion, per environment.
+
+    CLI Example:
+
+        master run '*' state.show_top
+    """
+    try:
+        return Gatherer(ctx, saltenv).top()
+    except SLSError as exc:
+        ctx.retcode = EX_COMPILER_ERROR
+        return str(exc).splitlines()
+
+
+def show_lowstate(ctx: Context, mods: Any = None, saltenv: str = "base") -> Any:
+    """Show the ordered low chunks (one per state call) a run would execute.
+
+    CLI Example:
+
+        master run '*' state.show_lowstate web
+    """
+    try:
+        chunks = compile_high(_gather(ctx, saltenv, _split(mods) or None))
+    except SLSError as exc:
+        ctx.retcode = EX_COMPILER_ERROR
+        return str(exc).splitlines()
+    return [{k: v for k, v in c.items() if k != "__pos__"} | {"__tag__": tag(c)} for c in chunks]
+
+
+def running(ctx: Context) -> list[str]:
+    """List the state runs in progress on this minion (empty when none).
+
+    CLI Example:
+
+        master run '*' state.running
+    """
+    if ctx.agent is None:
+        return []
+    return [f'The function "{job["fun"]}" is running as jid {job["jid"]}'
+            for job in ctx.agent.running()
+            if str(job.get("fun", "")).startswith("state.") and job["jid"] != ctx.jid]
