@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 CHUNK_MAX = 1024 * 1024
 LIST_MAX = 100_000
+INLINE_FILE_MAX = 64 * 1024  # files this small travel inside a listing...
+INLINE_TOTAL_MAX = 8 * 1024 * 1024  # ...up to this much per reply
 _ENCODED = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
 
 
@@ -92,7 +94,9 @@ class FileRoots:
 
     def stat(self, env: str, path: str) -> dict[str, Any]:
         """``{path, hash, size, mode}`` of a file; the hash is sha256, cached by mtime."""
-        real = self.find(env, path)
+        return self._stat_real(clean_path(path), self.find(env, path))
+
+    def _stat_real(self, rel: str, real: Path) -> dict[str, Any]:
         st = real.stat()
         key = (str(real), st.st_ino, st.st_size, st.st_mtime_ns)
         digest = self._hashes.get(key)
@@ -101,8 +105,7 @@ class FileRoots:
             if len(self._hashes) > 50_000:
                 self._hashes.clear()
             self._hashes[key] = digest
-        return {"path": clean_path(path), "hash": digest, "size": st.st_size,
-                "mode": st.st_mode & 0o777}
+        return {"path": rel, "hash": digest, "size": st.st_size, "mode": st.st_mode & 0o777}
 
     def read(self, env: str, path: str, offset: int, size: int) -> bytes:
         """Up to `size` bytes (at most CHUNK_MAX) of a file from `offset`."""
@@ -115,39 +118,74 @@ class FileRoots:
 
     def list(self, env: str, prefix: str = "", dirs: bool = False) -> list[str]:
         """Relative paths of the files (or directories) under `prefix`, each once."""
+        return sorted(self._tree(env, prefix, dirs))
+
+    def _tree(self, env: str, prefix: str, dirs: bool = False) -> dict[str, Path]:
+        """{relative path: real path} under `prefix`; the first root holding a path wins."""
         start = clean_path(prefix) if prefix.strip("/") else ""
-        found: set[str] = set()
+        found: dict[str, Path] = {}
         for root in self._dirs(env):
-            for rel, is_dir in _walk(root, start):
-                if is_dir == dirs:
-                    found.add(rel)
+            for rel, real, is_dir in _walk(root, start):
+                if is_dir == dirs and rel not in found:
+                    found[rel] = real
                     if len(found) > LIST_MAX:
                         raise FileServerError(f"more than {LIST_MAX} entries; list a subdirectory")
-        return sorted(found)
+        return found
+
+    def stat_tree(self, env: str, prefix: str = "",
+                  inline: Sequence[str] | None = None) -> dict[str, Any]:
+        """Stat of every file under `prefix`, with the bytes of the small files named
+        in `inline` (within a total budget; the others are fetched in chunks)."""
+        stats: dict[str, Any] = {}
+        budget = INLINE_TOTAL_MAX
+        wanted: set[str] = set(inline or ())
+        for rel, real in sorted(self._tree(env, prefix).items()):
+            stat = self._stat_real(rel, real)
+            if rel in wanted and stat["size"] <= min(INLINE_FILE_MAX, budget):
+                stat["data"] = real.read_bytes()
+                budget -= stat["size"]
+            stats[rel] = stat
+        return stats
 
 
 def _inside(real: Path, root: Path) -> bool:
     return real == root or root in real.parents
 
 
-def _walk(root: Path, start: str) -> Iterator[tuple[str, bool]]:
+def _walk(root: Path, start: str) -> Iterator[tuple[str, Path, bool]]:
+    """(relative path, real path, is a directory) under `start`, never leaving `root`.
+
+    Only symlinks are resolved (a plain entry found by walking down from the
+    root is inside it), which keeps listing big trees cheap.
+    """
     top = root / start if start else root
     if not top.is_dir() or not _inside(top.resolve(), root):
         return
-    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
-        here = Path(dirpath)
-        for name in dirnames + filenames:
-            full = here / name
-            if name.startswith(".") and name in (".git", ".svn", ".hg"):
+    pending = [top]
+    while pending:
+        here = pending.pop()
+        try:
+            entries = sorted(os.scandir(here), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in (".git", ".svn", ".hg"):
                 continue
-            try:
-                real = full.resolve()
-            except OSError:
-                continue
-            if not _inside(real, root):
-                continue  # a symlink out of the root is never listed
-            yield full.relative_to(root).as_posix(), real.is_dir()
-        dirnames[:] = [d for d in dirnames if d not in (".git", ".svn", ".hg")]
+            full = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    real = full.resolve()
+                except OSError:
+                    continue
+                if not _inside(real, root) or not real.exists():
+                    continue  # a symlink out of the root is never listed
+                is_dir = real.is_dir()
+            else:
+                real = full
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if is_dir:
+                    pending.append(full)
+            yield full.relative_to(root).as_posix(), real, is_dir
 
 
 def file_hash(path: Path, form: str = "sha256") -> str:

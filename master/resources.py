@@ -42,6 +42,12 @@ class Resources:
 
     def file_list(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
         env, prefix = _env(body), str(body.get("prefix") or "")
+        if body.get("stat"):
+            # One round trip for a whole tree: hashes, and small files' bytes.
+            inline = body.get("inline")
+            wanted = [str(p) for p in inline] if isinstance(inline, list) else None
+            stats = self._guard(minion, lambda: self.files.stat_tree(env, prefix, wanted))
+            return {"files": sorted(stats), "stats": stats}
         return {"files": self._guard(minion, lambda: self.files.list(
             env, prefix, dirs=bool(body.get("dirs"))))}
 

@@ -9,6 +9,7 @@ checked before they replace the cached copy.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ class FileClient(Protocol):
     def list(self, env: str, prefix: str = "", dirs: bool = False) -> list[str]: ...
     def stat(self, env: str, path: str) -> dict[str, Any]: ...
     def cache_file(self, env: str, path: str) -> Path: ...
+    def cache_tree(self, env: str, prefix: str) -> dict[str, Path]: ...
     def get_source(self, env: str, path: str) -> str: ...
 
 
@@ -54,6 +56,10 @@ class LocalFileClient:
     def cache_file(self, env: str, path: str) -> Path:
         return self.roots.find(env, path)
 
+    def cache_tree(self, env: str, prefix: str) -> dict[str, Path]:
+        """Every file under `prefix`: {relative path: local path}."""
+        return {rel: self.roots.find(env, rel) for rel in self.roots.list(env, prefix)}
+
     def get_source(self, env: str, path: str) -> str:
         try:
             return self.cache_file(env, path).read_text(encoding="utf-8")
@@ -67,6 +73,65 @@ class RemoteFileClient:
     def __init__(self, channel: Channel, cachedir: str) -> None:
         self.channel = channel
         self.cache = Path(cachedir) / "files"
+        # sha256 of cached files by (path, size, mtime): revalidating an
+        # unchanged cache entry then costs a stat, not a read of the file.
+        self._hashes: dict[Path, tuple[int, int, str]] = {}
+
+    def _local_hash(self, path: Path) -> str | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        known = self._hashes.get(path)
+        if known is not None and known[:2] == (st.st_size, st.st_mtime_ns):
+            return known[2]
+        digest = file_hash(path)
+        self._hashes[path] = (st.st_size, st.st_mtime_ns, digest)
+        return digest
+
+    def cache_tree(self, env: str, prefix: str) -> dict[str, Path]:
+        """Fetch every file under `prefix`: one listing with hashes, then the stale
+        small files inline in one more request, and big ones in chunks."""
+        stats = self._stat_tree(env, prefix, None)
+        locals_ = {rel: self.cache / env / clean_path(rel) for rel in stats}
+        stale = [rel for rel, stat in stats.items()
+                 if self._local_hash(locals_[rel]) != stat.get("hash")]
+        if stale:
+            fresh = self._stat_tree(env, prefix, stale)
+            for rel in stale:
+                stat = fresh.get(rel) or stats[rel]
+                data = stat.get("data")
+                if isinstance(data, bytes):
+                    self._store(locals_[rel], data, str(stat["hash"]))
+                else:
+                    self._download(env, rel, stat, locals_[rel])
+        return locals_
+
+    def _stat_tree(self, env: str, prefix: str, inline: list[str] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"kind": "file_list", "saltenv": check_env(env),
+                                "prefix": prefix, "stat": True}
+        if inline is not None:
+            body["inline"] = inline
+        stats = self.channel.request(body).get("stats")
+        if not isinstance(stats, dict):
+            raise FileServerError("bad file_list reply from the master")
+        return {str(rel): stat for rel, stat in stats.items() if isinstance(stat, dict)}
+
+    def _store(self, local: Path, data: bytes, digest: str) -> None:
+        local.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = local.with_name(f".{local.name}.part")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        if hashlib.sha256(data).hexdigest() != digest:
+            tmp.unlink(missing_ok=True)
+            raise FileServerError(f"{local.name}: bad hash in the master's reply")
+        os.replace(tmp, local)
+        self._remember(local, digest)
+
+    def _remember(self, local: Path, digest: str) -> None:
+        st = local.stat()
+        self._hashes[local] = (st.st_size, st.st_mtime_ns, digest)
 
     def list(self, env: str, prefix: str = "", dirs: bool = False) -> list[str]:
         reply = self.channel.request({"kind": "file_list", "saltenv": check_env(env),
@@ -85,20 +150,24 @@ class RemoteFileClient:
         rel = clean_path(path)
         stat = self.stat(env, rel)
         local = self.cache / check_env(env) / rel
-        if local.is_file() and file_hash(local) == stat["hash"]:
-            return local
+        if self._local_hash(local) != stat["hash"]:
+            self._download(env, rel, stat, local)
+        return local
+
+    def _download(self, env: str, rel: str, stat: dict[str, Any], local: Path) -> None:
         local.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = local.with_name(f".{local.name}.part")
         try:
-            self._fetch(env, rel, int(stat["size"]), tmp)
-            if file_hash(tmp) != stat["hash"]:
+            if self._fetch(env, rel, int(stat["size"]), tmp) != stat["hash"]:
                 raise FileServerError(f"{rel}: changed on the master while it was fetched")
             os.replace(tmp, local)
+            self._remember(local, str(stat["hash"]))
         finally:
             tmp.unlink(missing_ok=True)
-        return local
 
-    def _fetch(self, env: str, rel: str, size: int, tmp: Path) -> None:
+    def _fetch(self, env: str, rel: str, size: int, tmp: Path) -> str:
+        """Stream the file into `tmp` chunk by chunk; return its sha256."""
+        digest = hashlib.sha256()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             offset = 0
@@ -111,7 +180,9 @@ class RemoteFileClient:
                 if not data:
                     break
                 out.write(data)
+                digest.update(data)
                 offset += len(data)
+        return digest.hexdigest()
 
     def get_source(self, env: str, path: str) -> str:
         try:

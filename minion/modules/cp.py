@@ -59,14 +59,13 @@ def get_dir(ctx: Context, path: str, dest: str, saltenv: str = "base") -> list[s
         master run '*' cp.get_dir salt://web/conf /srv
     """
     rel, env = split_url(path, saltenv)
-    files = ctx.fileclient()
     base = Path(_absolute(dest))
     parent = rel.rsplit("/", 1)[0] if "/" in rel else ""
     written = []
-    for item in files.list(env, rel):
+    for item, cached in sorted(ctx.fileclient().cache_tree(env, rel).items()):
         local = base / (item[len(parent) + 1:] if parent else item)
         local.parent.mkdir(parents=True, exist_ok=True)
-        _copy_atomic(files.cache_file(env, item), local)
+        _copy_atomic(cached, local)
         written.append(str(local))
     return written
 
@@ -95,8 +94,7 @@ def cache_dir(ctx: Context, path: str, saltenv: str = "base") -> list[str]:
         master run '*' cp.cache_dir salt://web
     """
     rel, env = split_url(path, saltenv)
-    files = ctx.fileclient()
-    return [str(files.cache_file(env, item)) for item in files.list(env, rel)]
+    return [str(p) for _, p in sorted(ctx.fileclient().cache_tree(env, rel).items())]
 
 
 def get_file_str(ctx: Context, path: str, saltenv: str = "base") -> str:

@@ -146,7 +146,7 @@ def apply(ctx: Context, mods: Any = None, test: Any = None, saltenv: str | None 
 
     CLI Example:
 
-        master run 'web*' state.apply web test=True
+        master run '*' state.apply web test=True
     """
     names = _split(mods)
     return _apply(ctx, names or None, test, saltenv, pillar)
