@@ -1,4 +1,8 @@
-"""Printing results: nested (Salt's default look), json, yaml and txt."""
+"""Printing results: nested (Salt's default look), json, yaml, txt and highstate.
+
+``highstate`` lays out state runs (see `common.highstate`); its options
+``state_output`` and ``state_verbose`` are passed to `render`/`emit`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import os
 import sys
 from typing import Any, TextIO
 
-FORMATS = ("nested", "json", "yaml", "txt")
+from common.highstate import render_highstate
+
+FORMATS = ("nested", "json", "yaml", "txt", "highstate")
 INDENT = "    "
 GREEN, RED, CYAN, RESET = "\033[0;32m", "\033[0;31m", "\033[0;36m", "\033[0m"
 
@@ -17,8 +23,19 @@ def use_color(stream: TextIO) -> bool:
     return not os.environ.get("NO_COLOR") and stream.isatty()
 
 
-def render(data: dict[str, Any], fmt: str, color: bool = False, ok: bool = True) -> str:
-    """Text for one result mapping (usually ``{minion_id: return}``)."""
+def render(data: dict[str, Any], fmt: str, color: bool = False, ok: bool = True,
+           state_output: str | None = None, state_verbose: bool | None = None) -> str:
+    """Text for one result mapping (usually ``{minion_id: return}``).
+
+    `state_output` and `state_verbose` apply to ``highstate`` (default
+    ``full`` and True).
+    """
+    if fmt == "highstate":
+        state_output = state_output or "full"
+        state_verbose = True if state_verbose is None else state_verbose
+        # Returns that are not state runs look as they do with the nested outputter.
+        return render_highstate(data, str(state_output), bool(state_verbose), color,
+                                lambda host, value: nested({host: value}, color, ok))
     if fmt == "json":
         return json.dumps(data, indent=4, default=_jsonable, ensure_ascii=False)
     if fmt == "yaml":
@@ -97,8 +114,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def emit(data: dict[str, Any], fmt: str, ok: bool = True, stream: TextIO | None = None) -> None:
+def default_format(fun: str) -> str:
+    """The outputter a function's returns get when `--out` is not given (Salt's choice)."""
+    if fun.startswith("state.") and not fun.startswith("state.show_"):
+        return "highstate"
+    return "nested"
+
+
+def emit(data: dict[str, Any], fmt: str, ok: bool = True, stream: TextIO | None = None,
+         state_output: str | None = None, state_verbose: bool | None = None) -> None:
     """Print one result mapping to stdout (flushed, so output streams)."""
     out = stream or sys.stdout
-    out.write(render(data, fmt, use_color(out), ok) + "\n")
+    text = render(data, fmt, use_color(out), ok, state_output, state_verbose)
+    out.write(text + "\n")
     out.flush()

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from common import config
+from common import config, highstate
 from common.output import FORMATS
 
 TARGET_FLAGS = {
@@ -89,7 +89,9 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
         group.add_argument(flag, dest="tgt_type", action="store_const", const=tgt_type,
                            help=text)
     run.add_argument("--delimiter", default=":", help="nested key separator for -G/-I")
-    run.add_argument("--out", choices=FORMATS, default="nested")
+    run.add_argument("--out", choices=FORMATS,
+                     help="outputter (default: highstate for state functions, else nested)")
+    highstate.add_options(run)
     run.add_argument("--static", action="store_true",
                      help="print all returns together at the end")
     run.add_argument("--async", dest="run_async", action="store_true",

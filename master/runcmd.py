@@ -48,7 +48,9 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         if args.run_async:
             print(f"Executed command with job ID: {job['jid']}")
             return 0
-        return Follow(client, job, timeout, args.out, args.static).run()
+        fmt = args.out or output.default_format(args.fun)
+        return Follow(client, job, timeout, fmt, args.static,
+                      (args.state_output, args.state_verbose)).run()
     except CommandFailed as exc:
         print(f"master: error: {exc}", file=sys.stderr)
         return 2
@@ -85,7 +87,7 @@ class Follow:
     """Print returns of one job as they arrive, then the summary."""
 
     def __init__(self, client: LocalClient, job: dict[str, Any], timeout: float, fmt: str,
-                 static: bool) -> None:
+                 static: bool, state_opts: tuple[str, bool] = ("full", True)) -> None:
         self.client = client
         self.jid: str = job["jid"]
         self.expected: list[str] = job["expected"]
@@ -93,6 +95,7 @@ class Follow:
         self.timeout = timeout
         self.fmt = fmt
         self.static = static
+        self.state_output, self.state_verbose = state_opts
         self.returns: dict[str, dict[str, Any]] = {}
         self.acked: set[str] = set()
         self.connected: dict[str, bool] = {m: m in job["connected"] for m in self.expected}
@@ -116,8 +119,8 @@ class Follow:
                 break
         self._clear_progress()
         if self.static:
-            output.emit({m: r["return"] for m, r in self.returns.items()}, self.fmt,
-                        ok=all(r["success"] for r in self.returns.values()))
+            self._emit({m: r["return"] for m, r in self.returns.items()},
+                       all(r["success"] for r in self.returns.values()))
         return self._summary()
 
     def _done(self) -> bool:
@@ -133,7 +136,11 @@ class Follow:
         self.returns[minion] = event
         if not self.static:
             self._clear_progress()
-            output.emit({minion: event["return"]}, self.fmt, ok=bool(event["success"]))
+            self._emit({minion: event["return"]}, bool(event["success"]))
+
+    def _emit(self, data: dict[str, Any], ok: bool) -> None:
+        output.emit(data, self.fmt, ok=ok, state_output=self.state_output,
+                    state_verbose=self.state_verbose)
 
     def _show_progress(self) -> None:
         if self.progress:

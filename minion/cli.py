@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import config
+from common import config, highstate
 from common.output import FORMATS
 
 
@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 def add_call_options(call: argparse.ArgumentParser) -> None:
     """Options of `minion call` (also accepted after the function's arguments)."""
     call.add_argument("--local", action="store_true", help="use local file_roots and pillar")
-    call.add_argument("--out", choices=FORMATS, default="nested")
+    call.add_argument("--out", choices=FORMATS,
+                      help="outputter (default: highstate for state functions, else nested)")
+    highstate.add_options(call)
     call.add_argument("-l", "--log-level", default="warning")
 
 
@@ -130,7 +132,9 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
             ret = _call_with_master(opts, ctx, args.fun, arg, kwarg)
         if ret is None:
             return 1
-        output.emit({"local": ret["return"]}, args.out, ok=ret["success"])
+        fmt = args.out or output.default_format(args.fun)
+        output.emit({"local": ret["return"]}, fmt, ok=ret["success"],
+                    state_output=args.state_output, state_verbose=args.state_verbose)
         return 0 if ret["success"] else 1
     from common.crypto import KeyPair
     from minion.masterkey import MasterPin

@@ -134,6 +134,8 @@ def test_txt_shape() -> None:
 
 
 def test_unknown_format_falls_back_to_nested() -> None:
+    assert output.render(DATA, "no-such-outputter") == NESTED
+    # highstate lays out a plain (non-state) return like nested does
     assert output.render(DATA, "highstate") == NESTED
 
 
