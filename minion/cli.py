@@ -76,12 +76,15 @@ def build_context(opts: dict[str, Any], cdir: Path) -> Any:
 def _call_local(opts: dict[str, Any], ctx: Any, fun: str, arg: list[Any],
                 kwarg: dict[str, Any]) -> dict[str, Any]:
     """Masterless: files and pillar from this minion's own roots."""
-    from common.pillar import PillarCompiler
     from minion.executor import execute
     from minion.fileclient import LocalFileClient
 
     ctx.files = LocalFileClient(opts["file_roots"])
-    ctx.pillar = PillarCompiler(opts["pillar_roots"], opts).compile(opts["id"], ctx.grains)
+    # No top file, no pillar: skip loading the template engine at all.
+    if any(Path(d, "top.sls").is_file() for dirs in opts["pillar_roots"].values() for d in dirs):
+        from common.pillar import PillarCompiler
+
+        ctx.pillar = PillarCompiler(opts["pillar_roots"], opts).compile(opts["id"], ctx.grains)
     for error in ctx.pillar.get("_errors", []):
         print(f"minion: pillar error: {error}", file=sys.stderr)
     result: dict[str, Any] = execute(ctx.for_job(None), fun, arg, kwarg)

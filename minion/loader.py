@@ -50,15 +50,25 @@ class CallError(Exception):
 
 
 class Registry:
-    """An immutable-by-convention table of `mod.fun` -> function for one minion."""
+    """A table of `mod.fun` -> function for one minion, filled module by module.
+
+    `load` only records where modules are; a module is imported the first
+    time one of its functions is resolved (so `minion call test.ping` never
+    pays for the template engine), and all of them when the whole table is
+    asked for (`functions`, `modules()`).
+    """
 
     def __init__(
         self,
         functions: Mapping[str, Callable[..., Any]],
         unavailable: Mapping[str, str] | None = None,
     ) -> None:
-        self.functions = dict(functions)
+        self._functions = dict(functions)
         self.unavailable = dict(unavailable or {})
+        self._pending: dict[str, str] = {}
+        self._custom: dict[str, ModuleType] = {}
+        self._opts: Mapping[str, Any] = {}
+        self._grains: Mapping[str, Any] = {}
 
     @classmethod
     def load(
@@ -68,29 +78,37 @@ class Registry:
         modules: Mapping[str, str] | None = None,
         kind: str = "modules",
     ) -> Registry:
-        """Import the listed modules and collect their exposed functions.
+        """A registry of the listed modules plus the synced ones of `kind`.
 
         `kind` names the synced extensions that join them: ``modules`` for
-        execution modules, ``states`` for state modules.
+        execution modules, ``states`` for state modules. A synced module
+        replaces a built-in one of the same name, as in Salt.
         """
-        functions: dict[str, Callable[..., Any]] = {}
-        unavailable: dict[str, str] = {}
-        for name, path in (modules or MODULES).items():
-            module = importlib.import_module(path)
-            why = _why_unavailable(module, opts, grains)
-            if why:
-                unavailable[name] = why
-                continue
-            functions.update(exposed_functions(name, module))
-        for name, module in custom_modules(opts, kind).items():
-            why = _why_unavailable(module, opts, grains)
-            if why:
-                unavailable[name] = why
-                continue
-            # A synced module replaces a built-in one of the same name, as in Salt.
-            functions = {k: v for k, v in functions.items() if not k.startswith(f"{name}.")}
-            functions.update(exposed_functions(name, module))
-        return cls(functions, unavailable)
+        registry = cls({})
+        registry._opts, registry._grains = opts, grains
+        registry._pending = dict(modules or MODULES)
+        registry._custom = custom_modules(opts, kind)
+        for name in registry._custom:
+            registry._pending.setdefault(name, "")
+        return registry
+
+    def _load_module(self, name: str) -> None:
+        path = self._pending.pop(name, None)
+        if path is None:
+            return
+        module = self._custom.get(name) or importlib.import_module(path)
+        why = _why_unavailable(module, self._opts, self._grains)
+        if why:
+            self.unavailable[name] = why
+            return
+        self._functions.update(exposed_functions(name, module))
+
+    @property
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        """Every available function (imports every module not imported yet)."""
+        for name in list(self._pending):
+            self._load_module(name)
+        return self._functions
 
     def modules(self) -> list[str]:
         """Names of the modules that loaded."""
@@ -98,10 +116,11 @@ class Registry:
 
     def resolve(self, fun: str) -> Callable[..., Any]:
         """Find `fun` or raise CallError with a sentence a user can act on."""
-        func = self.functions.get(fun)
+        mod = fun.split(".", 1)[0]
+        self._load_module(mod)
+        func = self._functions.get(fun)
         if func is not None:
             return func
-        mod = fun.split(".", 1)[0]
         if mod in self.unavailable:
             raise CallError(f"'{fun}' is not available: {self.unavailable[mod]}")
         raise CallError(f"'{fun}' is not available.")

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from minion.context import Context
+from minion.loader import CallError
 
 
 class SaltFunctions(Mapping[str, Callable[..., Any]]):
@@ -15,8 +16,10 @@ class SaltFunctions(Mapping[str, Callable[..., Any]]):
         self._ctx = ctx
 
     def __getitem__(self, name: str) -> Callable[..., Any]:
-        if name not in self._ctx.registry.functions:
-            self._ctx.registry.resolve(name)  # raises with the reason
+        try:
+            self._ctx.registry.resolve(name)
+        except CallError as exc:
+            raise KeyError(str(exc)) from None
         return lambda *args, **kwargs: self._ctx.call(name, *args, **kwargs)
 
     def __iter__(self) -> Iterator[str]:

@@ -206,13 +206,13 @@ class StateRun:
         return _complete(chunk, ret, start, time.monotonic() - clock)
 
     def _mod_watch(self, chunk: dict[str, Any], ret: dict[str, Any]) -> dict[str, Any]:
-        name = f"{chunk['state']}.mod_watch"
-        if name not in self.states.functions:
+        try:
+            func = self.states.resolve(f"{chunk['state']}.mod_watch")
+        except CallError:
             return ret  # watch then acts as require, as in Salt
         low = {**chunk, "fun": "mod_watch", "sfun": chunk["fun"]}
         start, clock = time.time(), time.monotonic()
         ctx = dataclasses.replace(self.ctx, test=self.test, retcode=0)
-        func = self.states.functions[name]
         try:
             watched = func(ctx, **state_args(func, low))
         except Exception as exc:

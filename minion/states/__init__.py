@@ -25,6 +25,7 @@ from __future__ import annotations
 
 STATE_MODULES: dict[str, str] = {
     "test": "minion.states.test",
+    "file": "minion.states.file",
     "host": "minion.states.host",
     "cron": "minion.states.cron",
     "module": "minion.states.module",

@@ -221,7 +221,8 @@ def test_install_one_name_returns_salts_changes() -> None:
     assert ctx.retcode == 0
     assert f"{APT} install nginx" in runner.lines()
     apt_call = next(c for c in runner.calls if str(c["cmd"]).startswith("apt-get"))
-    assert apt_call["env"] is not None and apt_call["env"]["DEBIAN_FRONTEND"] == "noninteractive"
+    assert apt_call["env"] == pkg.ENV
+    assert pkg.ENV["DEBIAN_FRONTEND"] == "noninteractive"
     assert "DPkg::Options::=--force-confold" in APT
 
 

@@ -1,0 +1,335 @@
+"""Shared parts of the file states: checks, modes, owners, diffs and atomic writes.
+
+Every helper raises `StateError` for a user mistake; the `state` decorator
+turns any error into ``result False`` with a one-line comment, so a state
+function never raises.
+
+Contents are written here (atomically) rather than through the execution
+module, which only writes text as lines; everything else (stats, chown,
+chmod, mkdir, remove, symlinks, copies) goes through ``ctx.call("file.*")``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import difflib
+import fnmatch
+import functools
+import grp
+import os
+import pwd
+import re
+import secrets
+import shutil
+import stat
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from minion.context import Context
+from minion.states import result
+
+Changes = dict[str, Any]
+F = TypeVar("F", bound=Callable[..., dict[str, Any]])
+
+NOTE_TEST = "\nNote: No changes made, actual changes may\nbe different due to other states."
+
+
+class StateError(Exception):
+    """A state cannot do its work; the message is the comment."""
+
+
+def state(func: F) -> F:
+    """Turn any error of a state function into ``result False`` naming what failed."""
+
+    @functools.wraps(func)
+    def wrapper(ctx: Context, name: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return func(ctx, name, *args, **kwargs)
+        except Exception as exc:
+            return result.fail(result.new(name), error_text(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for an error: our own messages as they are, others with their type."""
+    if isinstance(exc, OSError) and exc.filename:
+        text = f"{exc.filename}: {exc.strerror or exc}"
+    elif type(exc).__name__ in ("StateError", "FileError", "CallError", "RenderError",
+                                "FileServerError", "ValueError", "RuntimeError",
+                                "FileNotFoundError", "YamlError"):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__
+
+
+# --- paths, modes and owners -----------------------------------------------------------------
+
+
+def absolute(name: str, what: str = "file") -> str:
+    """`name` with ``~`` expanded, or StateError if it is not an absolute path."""
+    path = os.path.expanduser(str(name))
+    if not os.path.isabs(path):
+        raise StateError(f"Specified {what} {name} is not an absolute path")
+    return os.path.normpath(path) if path != "/" else path
+
+
+def parse_mode(mode: Any) -> int | None:
+    """Salt's modes: ``'0644'``, ``644`` (an int's digits are octal), ``'0o644'``."""
+    if mode is None or mode == "":
+        return None
+    text = str(mode).strip().strip("'\"").lower()
+    text = text[2:] if text.startswith("0o") else text
+    if not text or len(text) > 5 or any(c not in "01234567" for c in text) \
+            or int(text, 8) > 0o7777:
+        raise StateError(f"Invalid mode {mode!r}: use octal digits like '0644'")
+    return int(text, 8)
+
+
+def mode_str(bits: int) -> str:
+    return f"{bits:04o}"
+
+
+def default_file_mode() -> int:
+    """The mode a new file gets from the umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def check_owner(user: Any, group: Any) -> None:
+    """Refuse a user or group this host does not have, before changing anything."""
+    missing = []
+    if user not in (None, "") and not str(user).isdigit():
+        try:
+            pwd.getpwnam(str(user))
+        except KeyError:
+            missing.append(f"User {user} is not available")
+    if group not in (None, "") and not str(group).isdigit():
+        try:
+            grp.getgrnam(str(group))
+        except KeyError:
+            missing.append(f"Group {group} is not available")
+    if missing:
+        raise StateError(". ".join(missing))
+
+
+def uid_gid(user: Any, group: Any) -> tuple[int, int]:
+    uid = -1 if user in (None, "") else (
+        int(user) if str(user).isdigit() else pwd.getpwnam(str(user)).pw_uid)
+    gid = -1 if group in (None, "") else (
+        int(group) if str(group).isdigit() else grp.getgrnam(str(group)).gr_gid)
+    return uid, gid
+
+
+def stats(ctx: Context, path: str) -> dict[str, Any] | None:
+    """``file.stats`` of a path (its target for a symlink), or None when nothing is there."""
+    if not os.path.lexists(path):
+        return None
+    value: dict[str, Any] = ctx.call("file.stats", path)
+    return value
+
+
+def new_file_stats() -> dict[str, Any]:
+    """What a file we create looks like before its owner and mode are set."""
+    uid, gid = os.geteuid(), os.getegid()
+    return {"uid": uid, "gid": gid, "user": _name(pwd.getpwuid, uid),
+            "group": _name(grp.getgrgid, gid), "mode": "0600"}
+
+
+def _name(lookup: Callable[[int], Any], ident: int) -> str | int:
+    try:
+        return str(lookup(ident)[0])
+    except KeyError:
+        return ident
+
+
+def perm_changes(current: Mapping[str, Any], user: Any, group: Any,
+                 mode: int | None) -> Changes:
+    """The ``user``/``group``/``mode`` keys that differ from `current` (file.stats)."""
+    changes: Changes = {}
+    for key, ident, wanted in (("user", "uid", user), ("group", "gid", group)):
+        if wanted in (None, ""):
+            continue
+        have = current[ident] if str(wanted).isdigit() else current[key]
+        if str(have) != str(wanted):
+            changes[key] = wanted
+    if mode is not None and current["mode"] != mode_str(mode):
+        changes["mode"] = mode_str(mode)
+    return changes
+
+
+def apply_perms(ctx: Context, path: str, changes: Mapping[str, Any]) -> None:
+    """Apply the ``user``/``group``/``mode`` keys of `changes` to `path`."""
+    if "user" in changes or "group" in changes:
+        ctx.call("file.chown", path, changes.get("user"), changes.get("group"))
+    if "mode" in changes:
+        ctx.call("file.set_mode", path, changes["mode"])
+
+
+def ensure_parent(ctx: Context, path: str, makedirs: bool, user: Any = None, group: Any = None,
+                  dir_mode: int | None = None) -> None:
+    """Create the parent directory of `path` if allowed (not in test mode), else fail."""
+    parent = os.path.dirname(path)
+    if os.path.isdir(parent):
+        return
+    if not makedirs:
+        raise StateError(f"Parent directory not present: {parent} (set makedirs: True)")
+    if not ctx.test:
+        bits = None if dir_mode is None else mode_str(dir_mode)
+        ctx.call("file.mkdir", parent, user, group, bits)
+
+
+# --- contents --------------------------------------------------------------------------------
+
+
+def is_binary(data: bytes) -> bool:
+    if b"\0" in data[:8192]:
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def text_diff(old: bytes, new: bytes) -> str:
+    """A unified diff of two contents as Salt shows it; binary files are named only."""
+    if is_binary(old) or is_binary(new):
+        return "Replace binary file"
+    lines = difflib.unified_diff(old.decode().splitlines(True), new.decode().splitlines(True))
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def content_changes(old: bytes | None, new: bytes, show_changes: bool = True) -> Changes:
+    """``{'diff': ...}``: 'New file', a unified diff, or nothing when equal."""
+    if old is None:
+        return {"diff": "New file"}
+    if old == new:
+        return {}
+    return {"diff": text_diff(old, new) if show_changes else "<show_changes=False>"}
+
+
+def read_bytes(path: str) -> bytes | None:
+    """The content of a regular file, or None when there is none."""
+    if not os.path.isfile(path):
+        return None
+    return Path(path).read_bytes()
+
+
+def read_text(name: str, path: str) -> str:
+    """The text of an existing file for the line-editing states."""
+    data = read_bytes(path)
+    if data is None:
+        raise StateError(f"{name}: file not found")
+    if is_binary(data):
+        raise StateError(f"{name}: cannot edit a binary file")
+    return data.decode()
+
+
+def write_atomic(path: str, data: bytes, new_mode: int = 0o600) -> None:
+    """Replace `path` with `data` via a temp file and a rename.
+
+    An existing file's mode and owner are kept; a new file gets `new_mode`.
+    """
+    try:
+        old: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        old = None
+    directory, base = os.path.split(path)
+    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.saline-tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), stat.S_IMODE(old.st_mode) if old else new_mode)
+            if old is not None:
+                with contextlib.suppress(PermissionError):
+                    os.fchown(handle.fileno(), old.st_uid, old.st_gid)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def backup_copy(ctx: Context, path: str, backup: Any) -> None:
+    """Keep a copy of `path` before it changes: ``'minion'`` in the cache, or a suffix."""
+    if not backup or not os.path.isfile(path):
+        return
+    if backup == "minion":
+        cachedir = ctx.opts.get("cachedir")
+        if not cachedir:
+            raise StateError("backup: 'minion' needs the cachedir option")
+        stamp = datetime.datetime.now().strftime("%a_%b_%d_%H:%M:%S_%f_%Y")
+        folder = Path(cachedir, "file_backup", os.path.dirname(path).lstrip("/"))
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(path, folder / f"{os.path.basename(path)}_{stamp}")
+    else:
+        shutil.copy2(path, path + str(backup))
+
+
+def plan_file(ctx: Context, path: str, data: bytes | None, user: Any, group: Any,
+              mode: int | None, show_changes: bool = True) -> Changes:
+    """The changes a file needs: content (``diff``, or ``new`` for an empty file) and perms."""
+    current = stats(ctx, path)
+    if current is None:
+        changes: Changes = ({"diff": "New file"} if data is not None
+                            else {"new": f"file {path} created"})
+        return changes | perm_changes(new_file_stats(), user, group,
+                                      default_file_mode() if mode is None else mode)
+    changes = {} if data is None else content_changes(read_bytes(path), data, show_changes)
+    return changes | perm_changes(current, user, group, mode)
+
+
+def apply_file(ctx: Context, path: str, data: bytes | None, plan: Changes, backup: Any) -> None:
+    """Carry out `plan` (from plan_file): write the content, then owner and mode."""
+    if "diff" in plan or "new" in plan:
+        if os.path.lexists(path):
+            backup_copy(ctx, path, backup)
+        write_atomic(path, data or b"")
+    apply_perms(ctx, path, plan)
+
+
+def path_matches(rel: str, pattern: str | None) -> bool:
+    """Salt's include/exclude_pat: a glob on the relative path, or ``E@regex`` searched in it."""
+    if not pattern:
+        return False
+    if pattern.startswith("E@"):
+        return re.search(pattern[2:], rel) is not None
+    return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(rel), pattern)
+
+
+def clean_targets(root: str, keep: Callable[[str], str], rel: str = "") -> tuple[list[str], bool]:
+    """Paths under `root` to remove so only what `keep` accepts stays (and its parents).
+
+    `keep` gets a path relative to the top and answers ``'tree'`` (keep it and
+    all below it), ``'node'`` (keep it, look inside) or ``''``. Returns the
+    paths (a directory with nothing kept in it is one entry) and whether
+    anything under `root` is kept.
+    """
+    remove: list[str] = []
+    kept = False
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        sub = f"{rel}/{entry.name}" if rel else entry.name
+        verdict = keep(sub)
+        if verdict == "tree":
+            kept = True
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            inner, inner_kept = clean_targets(entry.path, keep, sub)
+            if inner_kept or verdict:
+                kept = True
+                remove.extend(inner)
+            else:
+                remove.append(entry.path)
+        elif verdict:
+            kept = True
+        else:
+            remove.append(entry.path)
+    return remove, kept
