@@ -73,7 +73,7 @@ def _chunks(high: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                     "__env__": body["__env__"], **args}
             if "order" not in base:
                 base["order"] = auto
-            auto += 1
+                auto += 1
             chunks.extend(_expand_names(base, state_id))
     return chunks
 

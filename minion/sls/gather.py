@@ -8,6 +8,7 @@ Included files come before the file that includes them, in include order.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Mapping
 from typing import Any
 
@@ -152,7 +153,10 @@ class Gatherer:
                     continue
             else:
                 inc = str(entry)
-            out.append((inc_env, resolve_relative(name, path, inc)))
+            try:
+                out.append((inc_env, resolve_relative(name, path, inc)))
+            except SLSError as exc:
+                self.errors.append(str(exc))
         return out
 
     def _add_id(self, env: str, sls: str, state_id: str, body: Any) -> None:
@@ -198,28 +202,30 @@ class Gatherer:
                 _extend_arg(current, key, value)
 
     def _exclude(self, where: str, entry: Any) -> None:
-        if isinstance(entry, dict) and "sls" in entry:
-            sls = str(entry["sls"])
-            for state_id in [i for i, b in self.high.items() if b["__sls__"] == sls]:
-                del self.high[state_id]
-        elif isinstance(entry, dict) and "id" in entry:
+        if isinstance(entry, dict) and "id" in entry:
             self.high.pop(str(entry["id"]), None)
-        elif isinstance(entry, str):
-            for state_id in [i for i, b in self.high.items() if b["__sls__"] == entry]:
+        elif isinstance(entry, str) or (isinstance(entry, dict) and "sls" in entry):
+            # An SLS exclude is a glob, as in Salt: `- sls: web.*`.
+            pattern = entry if isinstance(entry, str) else str(entry["sls"])
+            for state_id in [i for i, b in self.high.items()
+                             if fnmatch.fnmatchcase(b["__sls__"], pattern)]:
                 del self.high[state_id]
         else:
             self.errors.append(f"SLS {where}: bad exclude entry {entry!r}")
 
 
-REQ_LISTS = ("require", "watch", "onchanges", "onfail", "prereq", "listen", "use")
+REQ_LISTS = frozenset(
+    f"{kind}{suffix}"
+    for kind in ("require", "watch", "onchanges", "onfail", "prereq", "listen", "use")
+    for suffix in ("", "_in", "_any", "_all")
+)
 
 
 def _extend_arg(current: list[Any], key: str, value: Any) -> None:
     """Merge one extend argument: requisite lists grow, other values replace."""
     for arg in current:
         if isinstance(arg, dict) and key in arg:
-            base = key.removesuffix("_in").removesuffix("_any")
-            if base in REQ_LISTS and isinstance(arg[key], list) and isinstance(value, list):
+            if key in REQ_LISTS and isinstance(arg[key], list) and isinstance(value, list):
                 arg[key] = arg[key] + value
             else:
                 arg[key] = value
@@ -234,7 +240,10 @@ def resolve_relative(name: str, path: str, inc: str) -> str:
     # For a/b.sls the package is "a"; for a/b/init.sls it is "a.b".
     package = name.split(".") if path.endswith("/init.sls") else name.split(".")[:-1]
     dots = len(inc) - len(inc.lstrip("."))
-    keep = package[: len(package) - (dots - 1)] if dots > 1 else package
+    if dots - 1 > len(package):
+        raise SLSError(f"Attempted relative include of '{inc}' within SLS '{name}' goes "
+                       "beyond top level package")
+    keep = package[: len(package) - (dots - 1)]
     rest = inc.lstrip(".")
     return ".".join([*keep, rest] if rest else keep)
 

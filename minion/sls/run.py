@@ -89,7 +89,8 @@ class StateRun:
             self._call(self.by_tag[other])
         for req in requisite_tags(chunk, ORDERING):
             self._call(self.by_tag[req])
-        self._join(requisite_tags(chunk, (*ORDERING, "prereq")))
+        self._join([*requisite_tags(chunk, (*ORDERING, "prereq")),
+                    *self.prerequired.get(key, [])])
         if self.stopped:
             return
         blocked = self._blocked(chunk)
@@ -106,7 +107,8 @@ class StateRun:
     def _execute_watching(self, chunk: dict[str, Any], num: int) -> dict[str, Any]:
         ret = self._execute(chunk, self.test)
         watched = requisite_tags(chunk, ("watch", "watch_any"))
-        if (watched and not ret["changes"] and ret["result"] is not False
+        # As in Salt: mod_watch runs whenever the state itself changed nothing.
+        if (watched and not ret["changes"]
                 and not ret.pop("skip_watch", False)
                 and any(self._changed(t) for t in watched)):
             ret = self._mod_watch(chunk, ret)
@@ -152,9 +154,10 @@ class StateRun:
     def _blocked(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
         """A result for a chunk that must not run, or None when it may run."""
         reqs = chunk["__reqs__"]
-        failed = [t for t in [*reqs.get("require", []), *reqs.get("watch", [])]
+        # Any failed target of a requisite other than onfail fails the chunk.
+        failed = [t for kind in ("require", "watch", "onchanges") for t in reqs.get(kind, [])
                   if not self._ok(t)]
-        for kind in ("require_any", "watch_any"):
+        for kind in ("require_any", "watch_any", "onchanges_any"):
             if reqs.get(kind) and not any(self._ok(t) for t in reqs[kind]):
                 failed.extend(reqs[kind])
         failed += [t for t in self.prerequired.get(tag(chunk), []) if not self._ok(t)]
@@ -163,12 +166,13 @@ class StateRun:
                               for t in dict.fromkeys(failed))
             return {"result": False, "changes": {},
                     "comment": f"One or more requisite failed: {names}"}
+        # onfail fires on a target that did not succeed (False, or None in test mode).
         onfail = reqs.get("onfail", []) + reqs.get("onfail_any", [])
-        if onfail and not any(self._result(t)["result"] is False for t in onfail):
+        if onfail and all(self._result(t)["result"] is True for t in onfail):
             return {"result": True, "changes": {},
                     "comment": "State was not run because onfail req did not change"}
-        if reqs.get("onfail_all") and not all(
-                self._result(t)["result"] is False for t in reqs["onfail_all"]):
+        if reqs.get("onfail_all") and any(
+                self._result(t)["result"] is True for t in reqs["onfail_all"]):
             return {"result": True, "changes": {},
                     "comment": "State was not run because onfail req did not change"}
         onchanges = reqs.get("onchanges", []) + reqs.get("onchanges_any", [])

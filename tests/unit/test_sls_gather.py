@@ -114,10 +114,6 @@ def test_relative_includes_from_a_file_and_from_init(tmp_path: Path) -> None:
         "sib": "a.sib", "root": "root", "ab": "a.b", "other": "a.other", "a": "a"}
 
 
-@pytest.mark.xfail(strict=True, reason="resolve_relative (gather.py) slices with a negative "
-                   "index when the dots climb above the top package, so '...x' from a/b.sls "
-                   "becomes 'x' and '....x' from a/b/c.sls becomes 'a.x'; Salt refuses: "
-                   "'Attempted relative include ... goes beyond top level package'")
 @pytest.mark.parametrize(("files", "name"), [
     ({"a/b.sls": "include: ['...x']\nab: test.nop\n", "x.sls": "x: test.nop\n"}, "a.b"),
     ({"a/b/c.sls": "include: ['....x']\nabc: test.nop\n", "a/x.sls": "x: test.nop\n"},
@@ -168,10 +164,7 @@ svc:
 @pytest.mark.parametrize("kind", [
     "require", "watch", "onchanges", "onfail", "prereq", "listen", "use",
     "require_any", "watch_any", "onchanges_any", "onfail_any",
-    pytest.param("onfail_all", marks=pytest.mark.xfail(
-        strict=True, reason="_extend_arg (gather.py) strips only _in/_any before checking "
-        "REQ_LISTS, so onfail_all is replaced instead of extended; Salt's apply_extend "
-        "extends every STATE_REQUISITE_KEYWORDS entry, onfail_all included")),
+    "onfail_all",
 ])
 def test_extend_grows_requisite_lists_and_replaces_other_args(tmp_path: Path,
                                                               kind: str) -> None:
@@ -235,9 +228,6 @@ def test_exclude_by_sls_and_id(tmp_path: Path, exclude: str, gone: set[str]) -> 
     assert set(high) == {"a1", "b1", "b2", "c1", "c2"} - gone
 
 
-@pytest.mark.xfail(strict=True, reason="Gatherer._exclude (gather.py) compares the sls name "
-                   "with ==; Salt's apply_exclude matches sls excludes with fnmatch, so "
-                   "'- sls: web.*' excludes web.a and web.b")
 def test_exclude_sls_is_a_glob(tmp_path: Path) -> None:
     high = gather(tmp_path, {
         "a.sls": "include: [web.a, web.b]\nexclude: [{sls: 'web.*'}]\na1: test.nop\n",

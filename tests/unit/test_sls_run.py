@@ -254,10 +254,6 @@ def test_onchanges_and_onfail(text: str, runs: bool, comment: str) -> None:
     assert me["comment"] == comment
 
 
-@pytest.mark.xfail(strict=True, reason="StateRun._blocked (run.py) only looks at changes for "
-                   "onchanges, so a failed onchanges target skips (result True) or even runs "
-                   "the state; Salt's _check_requisites records 'fail' for any non-onfail "
-                   "requisite whose target failed: 'One or more requisite failed', result False")
 @pytest.mark.parametrize("target", ["t.fail", "t.fail_change"])
 def test_onchanges_on_a_failed_state_is_a_failed_requisite(target: str) -> None:
     results, states = run(f"a: {target}\nme: {{t.ok: [{{onchanges: [a]}}]}}\n")
@@ -309,9 +305,6 @@ def test_prereq_whose_target_test_run_fails() -> None:
     assert states.ran("ok") == []
 
 
-@pytest.mark.xfail(strict=True, reason="StateRun._call (run.py) starts a parallel prereq'ing "
-                   "state but never joins it before _blocked checks self.prerequired, so the "
-                   "target sees no result and fails with 'One or more requisite failed'")
 def test_parallel_prereq_state_is_waited_for() -> None:
     results, states = run("target: t.change\npre: {t.ok: [{prereq: [target]}, "
                           "{parallel: true}]}\n")
