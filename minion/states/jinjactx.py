@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from minion.context import Context
+from minion.loader import CallError
 
 
 class _ModuleFunctions:
@@ -41,7 +42,13 @@ class SaltFunctions(Mapping[str, Callable[..., Any]]):
         return functools.partial(self._ctx.call, fun)
 
     def __contains__(self, fun: object) -> bool:
-        return fun in self._ctx.registry.functions
+        if not isinstance(fun, str):
+            return False
+        try:
+            self._ctx.registry.resolve(fun)  # imports only that module
+        except CallError:
+            return False
+        return True
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._ctx.registry.functions))
@@ -62,7 +69,7 @@ def template_context(ctx: Context, saltenv: str = "base",
         "salt": SaltFunctions(ctx),
         "grains": ctx.grains,
         "pillar": ctx.pillar,
-        "opts": dict(ctx.opts),
+        "opts": {**ctx.opts, "test": ctx.test},
         "saltenv": saltenv,
     }
     names.update(extra or {})
