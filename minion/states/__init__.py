@@ -26,6 +26,11 @@ from __future__ import annotations
 STATE_MODULES: dict[str, str] = {
     "test": "minion.states.test",
     "file": "minion.states.file",
+    "cmd": "minion.states.cmd",
+    "pkg": "minion.states.pkg",
+    "service": "minion.states.service",
+    "user": "minion.states.user",
+    "group": "minion.states.group",
     "host": "minion.states.host",
     "cron": "minion.states.cron",
     "module": "minion.states.module",

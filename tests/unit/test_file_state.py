@@ -541,6 +541,11 @@ def test_errors_fail_with_a_clear_comment(env: Env, fun: str, kwargs: dict[str, 
     before = _snapshot(env.tmp)
     kwargs = {k: fill(v) for k, v in kwargs.items()}
     ret = env.run_test(fun, **kwargs) if test_mode else env.run(fun, **kwargs)
+    if test_mode and "Parent directory not present" in comment:
+        # Salt's test mode assumes an earlier state may create the directory.
+        assert ret["result"] is None and ret["changes"], ret
+        assert _snapshot(env.tmp) == before
+        return
     assert ret["result"] is False, ret
     assert fill(comment) in ret["comment"], ret["comment"]
     assert "\n" not in ret["comment"]
