@@ -70,6 +70,9 @@ MINION_DEFAULTS: dict[str, Any] = {
     "max_msg_size": 64 * 1024 * 1024,
     "worker_threads": 8,
     "user": None,
+    "test": False,
+    "failhard": False,
+    "hosts_file": "/etc/hosts",
 }
 
 DEFAULTS = {"master": MASTER_DEFAULTS, "minion": MINION_DEFAULTS}

@@ -19,6 +19,7 @@ import jinja2.sandbox
 import yaml
 
 from common import yamlload
+from common.jinjaext import DataExtension
 
 RENDERERS = ("jinja", "yaml", "py")
 _SHEBANG = re.compile(r"#!\s*([\w|]+)\s*\n?")
@@ -68,8 +69,9 @@ def environment(source: TemplateSource | None, env: str) -> jinja2.Environment:
     """A jinja environment with Salt's favourite filters and tests."""
     jenv = jinja2.Environment(
         loader=_Loader(source, env) if source is not None else None,
-        undefined=jinja2.Undefined,
-        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+        # As Salt: an undefined name is an error, not an empty string.
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", DataExtension],
         keep_trailing_newline=True,
     )
     jenv.filters.update(FILTERS)
@@ -80,6 +82,9 @@ def render_jinja(text: str, name: str, context: Mapping[str, Any],
                  source: TemplateSource | None = None, env: str = "base") -> str:
     """Render jinja text; errors become one RenderError line with the line number."""
     jenv = environment(source, env)
+    # Globals too, so `{% import 'map.jinja' %}` without `with context`
+    # still sees grains, pillar and salt, as in Salt.
+    jenv.globals.update(context)
     try:
         return jenv.from_string(text).render(**context)
     except jinja2.TemplateSyntaxError as exc:

@@ -116,7 +116,8 @@ def _apply_order(chunks: list[dict[str, Any]]) -> None:
                            f"be a number, 'first' or 'last', not {order!r}")
         elif order < 0:
             order = cap + 1_000_000 + order
-        chunk["order"] = order + chunk.pop("name_order", 0) / 10_000.0
+        name_order = chunk.pop("name_order", 0)
+        chunk["order"] = order + name_order / 10_000.0 if name_order else order
 
 
 # -- requisites ---------------------------------------------------------------
