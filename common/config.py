@@ -64,6 +64,7 @@ MINION_DEFAULTS: dict[str, Any] = {
     "pillar_roots": {"base": ["pillar"]},
     "grains": {},
     "master_finger": None,
+    "join_token": None,
     "acceptance_wait_time": 10,
     "auth_timeout": 5,
     "heartbeat_interval": 5,

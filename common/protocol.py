@@ -74,14 +74,20 @@ class AuthRequest:
     keys: PublicKeys
     nonce: bytes
     ts: float
+    token: bytes | None = None  # a join token, sealed to the master's box key
 
 
-def make_auth_request(pair: KeyPair, minion_id: str, nonce: bytes) -> bytes:
-    """A signed (not encrypted) request to join: id, public keys, nonce, time."""
-    inner = codec.pack(
-        {"kind": "auth", "id": minion_id, "box": pair.public.box, "sign": pair.public.sign,
-         "nonce": nonce, "ts": time.time()}
-    )
+def make_auth_request(pair: KeyPair, minion_id: str, nonce: bytes,
+                      token: bytes | None = None) -> bytes:
+    """A signed (not encrypted) request to join: id, public keys, nonce, time.
+
+    `token` is a join token already sealed to the master's key.
+    """
+    body: dict[str, Any] = {"kind": "auth", "id": minion_id, "box": pair.public.box,
+                            "sign": pair.public.sign, "nonce": nonce, "ts": time.time()}
+    if token is not None:
+        body["token"] = token
+    inner = codec.pack(body)
     return codec.pack({"kind": "auth", "signed": pair.sign(inner)})
 
 
@@ -103,7 +109,10 @@ def read_auth_request(data: dict[str, Any]) -> AuthRequest:
     except InvalidId as exc:
         raise BadMessage(str(exc)) from None
     nonce = field(msg, "nonce", bytes)
-    return AuthRequest(minion_id, keys, nonce, _fresh(msg.get("ts")))
+    token = msg.get("token")
+    if token is not None and not isinstance(token, bytes):
+        raise BadMessage("token must be bytes")
+    return AuthRequest(minion_id, keys, nonce, _fresh(msg.get("ts")), token)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -60,6 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
     fp = key_sub.add_parser("fingerprint", parents=[common], help="show key fingerprints")
     fp.add_argument("ids", nargs="*", metavar="ID")
     fp.add_argument("--out", choices=FORMATS, default="nested")
+    token = key_sub.add_parser("token", parents=[common],
+                               help="join tokens: let minions in without a manual accept")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_sub.add_parser("create", parents=[common], help="make a token and print it")
+    create.add_argument("--ttl", default="1h", help="lifetime: 90, 30m, 1h, 2d (default 1h)")
+    create.add_argument("--uses", type=int, help="how many minions may join with it")
+    create.add_argument("--match", default="*", help="glob the minion ids must match")
+    tlist = token_sub.add_parser("list", parents=[common], help="tokens and what is left")
+    tlist.add_argument("--out", choices=FORMATS, default="nested")
+    revoke = token_sub.add_parser("revoke", parents=[common], help="delete a token")
+    revoke.add_argument("token_id", metavar="ID")
 
     run = sub.add_parser("run", parents=[common], help="run a function on targeted minions")
     add_run_options(run)

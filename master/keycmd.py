@@ -30,6 +30,8 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         return show_list(store.list(), args.out)
     if action == "fingerprint":
         return show_fingerprints(store, opts, args.ids, args.out)
+    if action == "token":
+        return token_command(args, opts)
     sources: tuple[str, ...]
     if action == "accept":
         sources = ("pending", "rejected") if args.include_rejected else ("pending",)
@@ -113,3 +115,27 @@ def confirm(action: str, ids: list[str]) -> bool:
         return False
     answer = input("Proceed? [n/Y] ").strip().lower()
     return answer in ("", "y", "yes")
+
+
+def token_command(args: argparse.Namespace, opts: dict[str, Any]) -> int:
+    """`master key token create|list|revoke`."""
+    from master.tokens import TokenError, TokenStore, parse_ttl
+
+    pki = Path(opts["pki_dir"])
+    tokens = TokenStore(pki)
+    try:
+        if args.token_command == "create":
+            master = KeyPair.load_or_create(pki, "master").public.fingerprint()
+            print(tokens.create(master, parse_ttl(args.ttl), args.uses, args.match))
+            return 0
+        if args.token_command == "list":
+            output.emit(tokens.list(), args.out)
+            return 0
+        if tokens.revoke(args.token_id):
+            print(f"Token {args.token_id} revoked.")
+            return 0
+        print(f"master: no token {args.token_id}", file=sys.stderr)
+        return 1
+    except TokenError as exc:
+        print(f"master: error: {exc}", file=sys.stderr)
+        return 2

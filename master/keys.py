@@ -82,6 +82,18 @@ class KeyStore:
         log.info("minion %s key is %s (fingerprint %s)", minion_id, new_state, keys.fingerprint())
         return new_state
 
+    def admit(self, minion_id: str, keys: PublicKeys) -> str:
+        """Accept `keys` for `minion_id` unless the id is known with other keys.
+
+        Used for a valid join token: a new or pending key becomes accepted;
+        rejected, denied or different keys keep their state.
+        """
+        state = self.register(minion_id, keys, auto_accept=True)
+        if state == "pending":
+            self.move(minion_id, "accepted", ("pending",))
+            return "accepted"
+        return state
+
     def move(self, minion_id: str, to_state: str, from_states: tuple[str, ...]) -> bool:
         """Move a key from one of `from_states` to `to_state`; False if none held it."""
         for state in from_states:

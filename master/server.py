@@ -19,7 +19,7 @@ from typing import Any
 
 from common import codec, protocol, targeting
 from common.codec import ProtocolError
-from common.crypto import KeyPair, SessionKey
+from common.crypto import CryptoError, KeyPair, SessionKey
 from common.ids import new_jid
 from common.protocol import BadMessage
 from common.transport import TransportError, tcp_address
@@ -29,6 +29,7 @@ from master.jobcache import JobCache
 from master.keys import KeyStore, autosign_allows
 from master.peers import Peers
 from master.resources import Refused, Resources
+from master.tokens import TokenError, TokenStore
 from master.tracker import Trackers
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Master:
         pki = Path(opts["pki_dir"])
         self.pair = KeyPair.load_or_create(pki, "master")
         self.store = KeyStore(pki)
+        self.tokens = TokenStore(pki)
         self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]))
         self.cache = JobCache(Path(opts["cachedir"]))
         self.cache.prune(float(opts["keep_jobs"]))
@@ -119,10 +121,13 @@ class Master:
     # -- auth ---------------------------------------------------------------
     async def on_auth(self, msg: dict[str, Any]) -> bytes:
         req = protocol.read_auth_request(msg)
-        auto = bool(self.opts["auto_accept"]) or autosign_allows(
-            self.opts["autosign_file"], req.minion_id
-        )
-        status = self.store.register(req.minion_id, req.keys, auto)
+        if req.token is not None and self._token_admits(req):
+            status = self.store.admit(req.minion_id, req.keys)
+        else:
+            auto = bool(self.opts["auto_accept"]) or autosign_allows(
+                self.opts["autosign_file"], req.minion_id
+            )
+            status = self.store.register(req.minion_id, req.keys, auto)
         session = None
         if status == "accepted":
             session = self.session
@@ -130,6 +135,19 @@ class Master:
             self.peers.seen(req.minion_id)
         log.debug("auth from %s: %s", req.minion_id, status)
         return protocol.make_auth_reply(self.pair, req, status, session, self.key_gen)
+
+    def _token_admits(self, req: protocol.AuthRequest) -> bool:
+        assert req.token is not None
+        try:
+            presented = self.pair.unseal(req.token).decode()
+            why = self.tokens.redeem(presented, req.minion_id)
+        except (CryptoError, UnicodeDecodeError, TokenError) as exc:
+            why = str(exc)
+        if why:
+            log.warning("join token from %s refused: %s", req.minion_id, why)
+            return False
+        log.info("minion %s joined with a token", req.minion_id)
+        return True
 
     # -- boxed requests -----------------------------------------------------
     async def on_request(self, msg: dict[str, Any]) -> bytes:

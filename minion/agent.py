@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from common import protocol, targeting
-from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, random_bytes
+from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, random_bytes, seal
 from common.fileroots import FileServerError
 from common.ids import check_minion_id
 from common.pillar import PillarCompiler
@@ -46,7 +46,13 @@ class Minion:
         self.ctx = ctx
         pki = Path(opts["pki_dir"])
         self.pair = KeyPair.load_or_create(pki, "minion")
-        self.pin = MasterPin(pki, opts["master_finger"])
+        self.join_token = opts.get("join_token") or os.environ.get("SALINE_JOIN_TOKEN") or None
+        finger = opts["master_finger"]
+        if self.join_token and not finger:
+            # The token names the master it is for: pin only that one.
+            finger = join_token_fingerprint(self.join_token)
+        self.pin = MasterPin(pki, finger)
+        self.token_tried = False
         # Keys a pending reply came with: good enough to check notices
         # (which only ever make us ask again), never pinned.
         self.candidate: PublicKeys | None = self.pin.pinned
@@ -158,9 +164,17 @@ class Minion:
     async def _authenticate(self) -> bool:
         assert self.client is not None
         nonce = random_bytes(protocol.NONCE_SIZE)
+        token = None
+        if (self.join_token and self.status == "pending" and self.candidate is not None
+                and not self.token_tried):
+            # Sealed to the master's key, which the pin check below has
+            # matched against the token's fingerprint on the first reply.
+            self.token_tried = True
+            secret = self.join_token.rsplit(".", 1)[0]
+            token = seal(self.candidate, secret.encode())
         try:
             data = await self.client.request(
-                protocol.make_auth_request(self.pair, self.id, nonce),
+                protocol.make_auth_request(self.pair, self.id, nonce, token),
                 float(self.opts["auth_timeout"]),
             )
             reply = protocol.read_auth_reply(data, nonce, self.id)
@@ -173,6 +187,10 @@ class Minion:
             return False
         self.candidate = reply.master
         if reply.status != "accepted":
+            if token is not None:
+                log.warning("the master did not accept the join token (see its log)")
+            elif self.join_token and not self.token_tried and reply.status == "pending":
+                self.wake_auth.set()  # now that the master is known, present the token
             if reply.status != self.status:
                 log.warning("master says this minion's key is %s (fingerprint %s)",
                             reply.status, self.pair.public.fingerprint())
@@ -397,6 +415,14 @@ class Minion:
             if not await self._send(self.unsent[0]):
                 return
             self.unsent.popleft()
+
+
+def join_token_fingerprint(token: str) -> str:
+    """The master fingerprint a join token names (its last part)."""
+    parts = token.strip().split(".")
+    if len(parts) != 3 or len(parts[2]) != 64:
+        raise MasterKeyMismatch("join_token: not a saline join token")
+    return parts[2]
 
 
 def _in_worker(info: dict[str, Any], ctx: Context, job: protocol.Job) -> dict[str, Any]:

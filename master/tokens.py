@@ -1,0 +1,119 @@
+"""Join tokens: let a minion in without a manual `key accept`, within limits.
+
+A token is ``<id>.<secret>.<master fingerprint>``. The master keeps only the
+sha256 of the secret, with an expiry, a number of uses and an id glob, in
+``pki_dir/tokens.json`` (0600). The minion sends ``<id>.<secret>`` sealed to
+the master's key (never in clear), and only after checking that the master
+it talks to has the fingerprint the token names; it pins that master.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from common.crypto import write_private
+
+_TTL_RE = re.compile(r"(\d+)\s*([smhdw]?)\Z")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class TokenError(ValueError):
+    """A token option or token text that cannot be used."""
+
+
+def parse_ttl(text: str) -> int:
+    """Seconds from ``90``, ``30m``, ``1h``, ``2d``, ``1w``."""
+    match = _TTL_RE.match(text.strip().lower())
+    if not match or int(match.group(1)) <= 0:
+        raise TokenError(f"bad --ttl {text!r}: use a number with s, m, h, d or w (e.g. 1h)")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def split_token(token: str) -> tuple[str, str, str]:
+    """(id, secret, master fingerprint hex) of a token's text."""
+    parts = token.strip().split(".")
+    if len(parts) != 3 or not all(parts) or len(parts[2]) != 64:
+        raise TokenError("not a saline join token")
+    return parts[0], parts[1], parts[2]
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class TokenStore:
+    def __init__(self, pki_dir: Path) -> None:
+        self.path = Path(pki_dir) / "tokens.json"
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise TokenError(f"{self.path}: unreadable token store: {exc}") from None
+        return data if isinstance(data, dict) else {}
+
+    def _save(self, data: dict[str, dict[str, Any]]) -> None:
+        write_private(self.path, json.dumps(data, indent=1, sort_keys=True).encode())
+
+    def create(self, master_fingerprint: str, ttl: int, uses: int | None,
+               match: str) -> str:
+        """Make a token and return its text (shown once; only its hash is kept)."""
+        if uses is not None and uses <= 0:
+            raise TokenError("--uses must be at least 1")
+        token_id = secrets.token_hex(4)
+        secret = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
+        data = self._load()
+        now = time.time()
+        data[token_id] = {"hash": _digest(secret), "created": now, "expires": now + ttl,
+                          "uses": uses, "used": 0, "match": match}
+        self._save(data)
+        return f"{token_id}.{secret}.{master_fingerprint.replace(':', '')}"
+
+    def list(self) -> dict[str, dict[str, Any]]:
+        """Every token (without its hash), with whether it can still be used."""
+        now = time.time()
+        out = {}
+        for token_id, info in sorted(self._load().items()):
+            left = None if info.get("uses") is None else info["uses"] - info.get("used", 0)
+            out[token_id] = {
+                "match": info.get("match", "*"), "expires": info.get("expires"),
+                "uses_left": left,
+                "valid": info.get("expires", 0) > now and (left is None or left > 0),
+            }
+        return out
+
+    def revoke(self, token_id: str) -> bool:
+        data = self._load()
+        if data.pop(token_id, None) is None:
+            return False
+        self._save(data)
+        return True
+
+    def redeem(self, presented: str, minion_id: str) -> str | None:
+        """Use up one use of the token if it admits `minion_id`; None if it does,
+        else the reason it does not."""
+        token_id, _, secret = presented.partition(".")
+        data = self._load()
+        info = data.get(token_id)
+        if info is None or not hmac.compare_digest(info.get("hash", ""), _digest(secret)):
+            return "unknown token"
+        if info.get("expires", 0) <= time.time():
+            return "token expired"
+        if info.get("uses") is not None and info.get("used", 0) >= info["uses"]:
+            return "token used up"
+        if not fnmatch.fnmatchcase(minion_id, info.get("match") or "*"):
+            return f"token does not admit id {minion_id!r}"
+        info["used"] = info.get("used", 0) + 1
+        self._save(data)
+        return None
