@@ -24,6 +24,7 @@ __all__ = [
     "run_all",
     "run_stderr",
     "run_stdout",
+    "script",
     "which",
 ]
 
@@ -267,6 +268,45 @@ def run_all(
         "stdout": result.stdout,
         "stderr": result.stderr,
     }
+
+
+def script(
+    ctx: Context,
+    source: str,
+    args: str | list[Any] | None = None,
+    cwd: str | None = None,
+    stdin: str | None = None,
+    runas: str | None = None,
+    shell: str | None = None,
+    env: EnvArg = None,
+    saltenv: str = "base",
+    timeout: float | None = None,
+    ignore_retcode: bool = False,
+) -> dict[str, Any]:
+    """Download a script from the file server (or take a local one) and run it.
+
+    Returns pid, retcode, stdout and stderr like cmd.run_all; a non-zero exit
+    fails the job unless ignore_retcode.
+
+    source
+        ``salt://path/to/script`` (``?saltenv=dev`` works) or an absolute path.
+    args
+        Arguments, a string (split like a shell would) or a list.
+    cwd
+        Where to run it (default: the private temporary directory holding it).
+
+    CLI Example:
+
+        master run '*' cmd.script salt://scripts/report.sh args='--short'
+    """
+    from minion.scriptfile import staged_script
+
+    with staged_script(ctx, source, saltenv, runas, args) as (line, workdir):
+        ret = run_all(ctx, line, cwd=cwd or str(workdir), stdin=stdin, runas=runas,
+                      shell=shell, env=env, python_shell=True, timeout=timeout)
+    if ret["retcode"] and not ignore_retcode:
+        ctx.retcode = ret["retcode"]
+    return ret
 
 
 def retcode(

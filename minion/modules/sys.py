@@ -9,7 +9,10 @@ from typing import Any
 
 from minion.context import Context
 
-__all__ = ["argspec", "doc", "list_functions", "list_modules"]
+__all__ = [
+    "argspec", "doc", "list_functions", "list_modules", "list_state_functions",
+    "list_state_modules", "state_argspec", "state_doc",
+]
 
 
 def _select(names: Iterable[str], patterns: Iterable[str]) -> list[str]:
@@ -111,3 +114,52 @@ def _spec(func: Any) -> dict[str, Any]:
     if kwonly:
         spec["kwonlyargs"] = kwonly
     return spec
+
+
+def _states(ctx: Context) -> dict[str, Any]:
+    from minion.loader import Registry
+    from minion.states import STATE_MODULES
+
+    return Registry.load(ctx.opts, ctx.grains, modules=STATE_MODULES, kind="states").functions
+
+
+def list_state_modules(ctx: Context) -> list[str]:
+    """Return the names of the state modules available on this minion.
+
+    CLI Example:
+
+        master run '*' sys.list_state_modules
+    """
+    return sorted({name.split(".", 1)[0] for name in _states(ctx)})
+
+
+def list_state_functions(ctx: Context, module: str | None = None) -> list[str]:
+    """Return the state functions (``file.managed``...), optionally of one module or glob.
+
+    CLI Example:
+
+        master run '*' sys.list_state_functions file
+    """
+    return _select(_states(ctx), [module] if module else [])
+
+
+def state_doc(ctx: Context, *names: str) -> dict[str, str]:
+    """Return the documentation of state functions, as ``{"mod.fun": docstring}``.
+
+    CLI Example:
+
+        master run '*' sys.state_doc file.managed
+    """
+    functions = _states(ctx)
+    return {name: inspect.getdoc(functions[name]) or "" for name in _select(functions, names)}
+
+
+def state_argspec(ctx: Context, *names: str) -> dict[str, dict[str, Any]]:
+    """Return the arguments state functions take, as ``{"mod.fun": {args, defaults...}}``.
+
+    CLI Example:
+
+        master run '*' sys.state_argspec file.managed
+    """
+    functions = _states(ctx)
+    return {name: _spec(functions[name]) for name in _select(functions, names)}

@@ -11,17 +11,13 @@ is ``changed=yes comment="..."``.
 from __future__ import annotations
 
 import json
-import os
-import pwd
 import shlex
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from common.fileroots import FileServerError, split_url
+from common.fileroots import FileServerError
 from minion.context import Context
+from minion.scriptfile import staged_script
 from minion.states import result
 
 __all__ = ["mod_watch", "run", "script", "wait", "wait_script"]
@@ -184,33 +180,6 @@ def wait_script(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
     return result.new(name)
 
 
-def _fetch_script(ctx: Context, source: str, saltenv: str, workdir: Path) -> Path:
-    """Copy the script at `source` (salt:// or a local path) into `workdir`, executable."""
-    if source.startswith("salt://"):
-        rel, env = split_url(source, saltenv)
-        origin = ctx.fileclient().cache_file(env, rel)
-    elif os.path.isabs(source):
-        origin = Path(source)
-    else:
-        raise ValueError(f"source must be a salt:// URL or an absolute path, not {source!r}")
-    target = workdir / (origin.name or "script")
-    shutil.copyfile(origin, target)
-    target.chmod(0o700)
-    return target
-
-
-def _hand_over(workdir: Path, script_path: Path, runas: str | None) -> None:
-    """Let `runas` own the work directory and the script, as they run as that user."""
-    if not runas:
-        return
-    try:
-        entry = pwd.getpwnam(runas)
-    except KeyError:
-        raise ValueError(f"runas: no such user {runas!r}") from None
-    for path in (workdir, script_path):
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
 def script(
     ctx: Context,
     name: str,
@@ -258,19 +227,14 @@ def script(
     test_cmd = _test_name(stateful)
     if ctx.test and not test_cmd:
         return result.done(ret, f'Command "{name}" would have been executed', None)
-    workdir = Path(tempfile.mkdtemp(prefix="saline-script-"))
     try:
-        path = _fetch_script(ctx, str(source or name), saltenv, workdir)
-        _hand_over(workdir, path, runas)
-        extra = shlex.join(str(a) for a in args) if isinstance(args, list) else args or ""
-        line = f"{shlex.quote(str(path))} {extra}".rstrip()
-        return _execute(ctx, ret, test_cmd if ctx.test and test_cmd else line, stateful,
-                        success_retcodes, f"Command '{name}' run", cwd=cwd or str(workdir),
-                        runas=runas, shell=shell, env=env, timeout=timeout, stdin=stdin)
+        with staged_script(ctx, str(source or name), saltenv, runas, args) as (line, workdir):
+            return _execute(ctx, ret, test_cmd if ctx.test and test_cmd else line, stateful,
+                            success_retcodes, f"Command '{name}' run",
+                            cwd=cwd or str(workdir), runas=runas, shell=shell, env=env,
+                            timeout=timeout, stdin=stdin)
     except (FileServerError, RuntimeError, ValueError, OSError) as exc:
         return result.fail(ret, f"Unable to get script {source or name}: {exc}")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def mod_watch(ctx: Context, name: str, sfun: str | None = None, **kwargs: Any) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def test_registry_exposes_exactly_all(ctx: Context) -> None:
     ]
     assert sorted(n for n in ctx.registry.functions if n.startswith("cmd.")) == [
         "cmd.has_exec", "cmd.retcode", "cmd.run", "cmd.run_all", "cmd.run_stderr",
-        "cmd.run_stdout", "cmd.which",
+        "cmd.run_stdout", "cmd.script", "cmd.which",
     ]
 
 
@@ -320,7 +320,8 @@ def test_sys_list_modules_and_functions(ctx: Context) -> None:
     assert {"grains.get", "grains.item", "grains.items", "grains.ls"} <= set(grains_funs)
     assert all(f.startswith("grains.") for f in grains_funs)
     assert ctx.call("sys.list_functions", "sys.list_*") == [
-        "sys.list_functions", "sys.list_modules",
+        "sys.list_functions", "sys.list_modules", "sys.list_state_functions",
+        "sys.list_state_modules",
     ]
     assert ctx.call("sys.list_functions", "nope") == []
 
