@@ -38,7 +38,7 @@ def test_script_failure_fails_the_job_unless_ignored(ctx: Context) -> None:
 
 @pytest.mark.parametrize("source", ["s/x.sh", "salt://../x.sh", "salt://s/missing.sh"])
 def test_script_bad_sources(ctx: Context, source: str) -> None:
-    with pytest.raises(Exception, match="source must be|refused|no file"):
+    with pytest.raises(Exception, match=r"source must be|refused|no file"):
         ctx.call("cmd.script", source)
 
 
