@@ -20,6 +20,8 @@ import nacl.secret
 import nacl.signing
 import nacl.utils
 
+from common.atomic import write_atomic
+
 SESSION_KEY_SIZE = nacl.secret.SecretBox.KEY_SIZE
 
 
@@ -194,13 +196,6 @@ def ensure_private_dir(path: Path) -> None:
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write a file atomically with mode 0600."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    """Write a file atomically with mode 0600 (whatever mode an old one had)."""
+    write_atomic(path, data, 0o600, keep_owner=False)
+    os.chmod(path, 0o600)

@@ -150,17 +150,9 @@ def _matched(targets: Any, minion: Mapping[str, Any], env: str, errors: list[str
     if not isinstance(targets, dict):
         errors.append(f"top file: environment {env!r} must map targets to lists of SLS")
         return names
-    for tgt, entries in targets.items():
-        entries = entries if isinstance(entries, list) else [entries]
-        match_type = "compound"
-        sls = []
-        for entry in entries:
-            if isinstance(entry, dict) and "match" in entry:
-                match_type = str(entry["match"])
-            elif isinstance(entry, str):
-                sls.append(entry)
+    for tgt, match_type, sls in targeting.top_entries(targets):
         try:
-            if targeting.matches(minion, str(tgt), match_type):
+            if targeting.matches(minion, tgt, match_type):
                 names.extend(sls)
         except targeting.TargetError as exc:
             errors.append(f"top file {env}: {exc}")

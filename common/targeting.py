@@ -39,7 +39,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
-__all__ = ["TARGET_TYPES", "Target", "TargetError", "compile", "id_only", "matches", "validate"]
+__all__ = [
+    "TARGET_TYPES", "Target", "TargetError", "compile", "id_only", "matches", "top_entries",
+    "validate",
+]
 
 TARGET_TYPES = (
     "glob", "pcre", "list", "grain", "grain_pcre",
@@ -477,3 +480,23 @@ class _Parser:
             return _leaf(kind, body, self.ctx)
         except _LeafError as exc:
             self.fail(f"{exc} in {token!r}", index)
+
+
+def top_entries(targets: Mapping[Any, Any]) -> list[tuple[str, str, list[str]]]:
+    """(target, matcher, SLS names) for one environment of a top file.
+
+    Each target maps to a list of SLS names and, optionally, a
+    ``{match: type}`` entry; the default matcher is compound, as in Salt's
+    top files.
+    """
+    out = []
+    for tgt, entries in targets.items():
+        kind = "compound"
+        names = []
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if isinstance(entry, Mapping) and "match" in entry:
+                kind = str(entry["match"])
+            elif isinstance(entry, str):
+                names.append(entry)
+        out.append((str(tgt), kind, names))
+    return out

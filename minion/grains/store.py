@@ -9,17 +9,16 @@ grains.filter_by.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import fnmatch
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from common.crypto import write_private
 
 _LOCK = threading.Lock()
 
@@ -57,18 +56,7 @@ def save(path: Path, grains: Mapping[str, Any]) -> None:
     """Write `grains` to `path` atomically, readable by its owner only."""
     text = yaml.safe_dump(dict(grains), default_flow_style=False, sort_keys=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".grains.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            os.fchmod(fh.fileno(), 0o600)
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_private(path, text.encode("utf-8"))
 
 
 def update(path: Path, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from common.atomic import OwnerKept, write_atomic
 from minion.context import Context
 
 __all__ = [
@@ -195,36 +196,13 @@ def _write_atomic(path: str, data: bytes, preserve_inode: bool = True) -> None:
         old = None
     if old is not None and preserve_inode and old.st_nlink > 1:
         return _write_in_place(path, data)
-    directory, base = os.path.split(path)
-    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.saline-tmp")
     try:
-        # An existing file's content may be secret: keep the temp private until chmod.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if old is None else 0o600)
-    except PermissionError:
+        write_atomic(path, data, new_mode=0o644, strict_owner=True)
+    except (OwnerKept, PermissionError):
+        # No temp file here, or it cannot get the old owner: keep the inode instead.
         return _write_in_place(path, data)
     except OSError as exc:
         raise FileError(f"{path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if old is not None:
-                os.fchmod(handle.fileno(), stat.S_IMODE(old.st_mode))
-                mine = os.fstat(handle.fileno())
-                if (mine.st_uid, mine.st_gid) != (old.st_uid, old.st_gid):
-                    os.fchown(handle.fileno(), old.st_uid, old.st_gid)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except PermissionError:
-        # Cannot give the temp file the old owner: keep the inode (and owner) instead.
-        os.unlink(tmp)
-        return _write_in_place(path, data)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise FileError(f"{path}: {exc.strerror or exc}") from None
-        raise
 
 
 # --- existence and simple reads --------------------------------------------------------------

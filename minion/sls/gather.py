@@ -61,17 +61,9 @@ class Gatherer:
         for env, targets in data.items():
             if not isinstance(targets, dict):
                 raise SLSError(f"top.sls: environment {env!r} must map targets to SLS lists")
-            for tgt, entries in targets.items():
-                entries = entries if isinstance(entries, list) else [entries]
-                kind = "compound"
-                names = []
-                for entry in entries:
-                    if isinstance(entry, dict) and "match" in entry:
-                        kind = str(entry["match"])
-                    elif isinstance(entry, str):
-                        names.append(entry)
+            for tgt, kind, names in targeting.top_entries(targets):
                 try:
-                    hit = targeting.matches(minion, str(tgt), kind)
+                    hit = targeting.matches(minion, tgt, kind)
                 except targeting.TargetError as exc:
                     raise SLSError(f"top.sls: {exc}") from None
                 if hit:

@@ -11,7 +11,6 @@ chmod, mkdir, remove, symlinks, copies) goes through ``ctx.call("file.*")``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import difflib
 import fnmatch
@@ -20,13 +19,12 @@ import grp
 import os
 import pwd
 import re
-import secrets
 import shutil
-import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from common import atomic
 from minion.context import Context
 from minion.states import result
 
@@ -237,27 +235,7 @@ def write_atomic(path: str, data: bytes, new_mode: int = 0o600) -> None:
 
     An existing file's mode and owner are kept; a new file gets `new_mode`.
     """
-    try:
-        old: os.stat_result | None = os.stat(path)
-    except FileNotFoundError:
-        old = None
-    directory, base = os.path.split(path)
-    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.saline-tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), stat.S_IMODE(old.st_mode) if old else new_mode)
-            if old is not None:
-                with contextlib.suppress(PermissionError):
-                    os.fchown(handle.fileno(), old.st_uid, old.st_gid)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic.write_atomic(path, data, new_mode)
 
 
 def backup_copy(ctx: Context, path: str, backup: Any) -> None:
