@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import inspect
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -69,6 +70,8 @@ class Registry:
         self._custom: dict[str, ModuleType] = {}
         self._opts: Mapping[str, Any] = {}
         self._grains: Mapping[str, Any] = {}
+        # Jobs and parallel states resolve from several threads at once.
+        self._lock = threading.RLock()
 
     @classmethod
     def load(
@@ -93,15 +96,19 @@ class Registry:
         return registry
 
     def _load_module(self, name: str) -> None:
-        path = self._pending.pop(name, None)
-        if path is None:
+        if name not in self._pending:
             return
-        module = self._custom.get(name) or importlib.import_module(path)
-        why = _why_unavailable(module, self._opts, self._grains)
-        if why:
-            self.unavailable[name] = why
-            return
-        self._functions.update(exposed_functions(name, module))
+        with self._lock:
+            path = self._pending.get(name)
+            if path is None:
+                return
+            module = self._custom.get(name) or importlib.import_module(path)
+            why = _why_unavailable(module, self._opts, self._grains)
+            if why:
+                self.unavailable[name] = why
+            else:
+                self._functions.update(exposed_functions(name, module))
+            del self._pending[name]
 
     @property
     def functions(self) -> dict[str, Callable[..., Any]]:
