@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import jinja2
-import jinja2.sandbox
 import yaml
 
 from common import yamlload

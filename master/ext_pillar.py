@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +41,7 @@ class ExtPillar:
                 raise ValueError(f"ext_pillar: each entry is one 'kind: settings' pair: {entry!r}")
             self.sources.append(entry)
         self._fetched: dict[str, float] = {}
+        self._git_lock = threading.Lock()  # compiles run in worker threads
 
     def compile(self, minion: str, grains: Mapping[str, Any],
                 pillar: Mapping[str, Any]) -> dict[str, Any]:
@@ -49,7 +51,8 @@ class ExtPillar:
             (kind, conf), = entry.items()
             try:
                 if kind == "minion_dir":
-                    deep_merge(out, _minion_dir(Path(str(conf)), minion))
+                    top = Path(self.opts.get("root_dir") or ".", str(conf))
+                    deep_merge(out, _minion_dir(top, minion))
                 elif kind == "git":
                     deep_merge(out, self._git(conf, minion, grains))
                 else:
@@ -66,9 +69,10 @@ class ExtPillar:
         url, branch = conf["url"], str(conf.get("branch") or "main")
         tag = hashlib.sha256(f"{url}\0{branch}".encode()).hexdigest()[:16]
         checkout = Path(self.opts["cachedir"]) / "git_pillar" / tag
-        if time.monotonic() - self._fetched.get(tag, -1e9) > GIT_REFRESH_SECONDS:
-            _git_sync(url, branch, checkout)
-            self._fetched[tag] = time.monotonic()
+        with self._git_lock:
+            if time.monotonic() - self._fetched.get(tag, -1e9) > GIT_REFRESH_SECONDS:
+                _git_sync(url, branch, checkout)
+                self._fetched[tag] = time.monotonic()
         root = checkout / str(conf.get("root") or "")
         compiler = PillarCompiler({"base": [str(root)]}, self.opts)
         return compiler.compile(minion, grains)

@@ -14,6 +14,7 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ from master.tracker import Trackers
 log = logging.getLogger(__name__)
 
 KEY_WATCH_SECONDS = 1.0
+MAX_IN_FLIGHT = 256
+# Boxed requests whose work is slow or blocking: run in worker threads.
+THREADED = frozenset({"pillar", "file_list", "file_stat", "file_read"})
 Handler = Callable[[dict[str, Any]], Awaitable[bytes]]
 
 
@@ -64,6 +68,7 @@ class Master:
             "req": self.on_request,
         }
         self.resources = Resources(opts)
+        self.workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="serve")
         self.boxed_handlers: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
             "hello": self.on_hello,
             "hb": lambda minion, body: {},
@@ -102,17 +107,29 @@ class Master:
         log.info("master stopped")
 
     async def _serve_requests(self, server: Server) -> None:
+        # Each request is its own task, so a slow one (a pillar compile, a
+        # big file read, both in worker threads) never holds up the others;
+        # the semaphore bounds how many are in flight.
+        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        tasks: set[asyncio.Task[None]] = set()
         while True:
             peer, rid, payload = await server.recv()
-            try:
-                reply = await self.dispatch(payload)
-            except (BadMessage, ProtocolError) as exc:
-                log.warning("rejected a request: %s", exc)
-                reply = protocol.error_reply(str(exc))
-            except Exception:
-                log.exception("request handler failed")
-                reply = protocol.error_reply("internal error")
-            await server.send(peer, rid, reply)
+            await slots.acquire()
+            task = asyncio.ensure_future(self._answer(server, peer, rid, payload))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            task.add_done_callback(lambda _: slots.release())
+
+    async def _answer(self, server: Server, peer: bytes, rid: bytes, payload: bytes) -> None:
+        try:
+            reply = await self.dispatch(payload)
+        except (BadMessage, ProtocolError) as exc:
+            log.warning("rejected a request: %s", exc)
+            reply = protocol.error_reply(str(exc))
+        except Exception:
+            log.exception("request handler failed")
+            reply = protocol.error_reply("internal error")
+        await server.send(peer, rid, reply)
 
     async def dispatch(self, payload: bytes) -> bytes:
         msg = codec.unpack(payload, tuple(self.request_handlers))
@@ -138,6 +155,14 @@ class Master:
 
     def _token_admits(self, req: protocol.AuthRequest) -> bool:
         assert req.token is not None
+        state = self.store.state_of(req.minion_id)
+        if state not in (None, "pending") or (
+                state == "pending" and self.store.read("pending", req.minion_id) != req.keys):
+            # A token never overrides a rejected, denied or different key,
+            # and such an attempt does not use up the token.
+            log.warning("join token from %s ignored: its key is %s", req.minion_id,
+                        state if state != "pending" else "pending with another key")
+            return False
         try:
             presented = self.pair.unseal(req.token).decode()
             why = self.tokens.redeem(presented, req.minion_id)
@@ -158,8 +183,13 @@ class Master:
             return protocol.error_reply("not accepted")
         body = protocol.open_request(msg, peer.box)
         self.peers.seen(minion)
+        handler = self.boxed_handlers[body["kind"]]
         try:
-            extra = self.boxed_handlers[body["kind"]](minion, body)
+            if body["kind"] in THREADED:
+                loop = asyncio.get_running_loop()
+                extra = await loop.run_in_executor(self.workers, handler, minion, body)
+            else:
+                extra = handler(minion, body)
         except (Refused, ProtocolError) as exc:
             # Inside the box: the minion can trust it, and need not re-auth.
             return protocol.make_reply(
@@ -177,7 +207,11 @@ class Master:
         return {}
 
     def on_pillar(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
-        self.on_hello(minion, body)  # fresh grains may come along
+        # In a worker thread: fresh grains are kept in memory only here (the
+        # job cache's SQLite connection belongs to the event loop's thread).
+        grains = body.get("grains")
+        if isinstance(grains, dict):
+            self.grains[minion] = {**grains, "id": minion}
         return self.resources.compile_pillar(minion, body, self.grains.get(minion))
 
     def on_ack(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -291,7 +325,7 @@ def run(opts: dict[str, Any]) -> int:
     """Start the master in the foreground; the return value is the exit code."""
     try:
         master = Master(opts)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         log.error("cannot start: %s", exc)
         return 1
     try:
@@ -299,6 +333,8 @@ def run(opts: dict[str, Any]) -> int:
     except (TransportError, local.AlreadyRunning) as exc:
         log.error("%s", exc)
         return 1
+    finally:
+        master.workers.shutdown(wait=False, cancel_futures=True)
     with contextlib.suppress(Exception):
         master.cache.close()
     return 0

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from common import protocol, targeting
-from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, random_bytes, seal
+from common.crypto import (
+    KeyPair,
+    PeerBox,
+    PublicKeys,
+    SessionKey,
+    ensure_private_dir,
+    random_bytes,
+    seal,
+)
 from common.fileroots import FileServerError
 from common.ids import check_minion_id
 from common.pillar import PillarCompiler
@@ -46,6 +54,7 @@ class Minion:
         self.ctx = ctx
         pki = Path(opts["pki_dir"])
         self.pair = KeyPair.load_or_create(pki, "minion")
+        ensure_private_dir(Path(opts["cachedir"]))
         self.join_token = opts.get("join_token") or os.environ.get("SALINE_JOIN_TOKEN") or None
         finger = opts["master_finger"]
         if self.join_token and not finger:
@@ -90,9 +99,14 @@ class Minion:
             self.ctx.files = RemoteFileClient(self, opts["cachedir"])
 
     async def open_session(self) -> str:
-        """Authenticate once (for `minion call`): the status the master gave."""
+        """Authenticate (for `minion call`): the status the master gave.
+
+        A join token is presented on a second attempt, once the first reply
+        has shown the master's key.
+        """
         self._connect()
-        await self._authenticate()
+        if not await self._authenticate() and self.join_token and self.status == "pending":
+            await self._authenticate()
         return self.status
 
     def close_session(self) -> None:

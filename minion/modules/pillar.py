@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from common.pillar import deep_merge
 from minion.context import Context
 from minion.modules.grains import traverse
 
@@ -49,7 +51,7 @@ def get(ctx: Context, key: str, default: Any = "", merge: bool = False,
 
     merge
         When the value and `default` are both mappings, return `default`
-        updated with the value (Salt's ``merge=True``).
+        deep-merged with the value (Salt's ``merge=True``).
 
     CLI Example:
 
@@ -57,7 +59,7 @@ def get(ctx: Context, key: str, default: Any = "", merge: bool = False,
     """
     value = traverse(ctx.pillar, key, default, delimiter)
     if merge and isinstance(default, dict) and isinstance(value, dict) and value is not default:
-        return {**default, **value}
+        return deep_merge(copy.deepcopy(default), value)
     return value
 
 

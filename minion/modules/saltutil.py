@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from common.crypto import write_private
 from minion.context import AgentServices, Context
 
 __all__ = [
@@ -41,9 +41,7 @@ def _sync(ctx: Context, kind: str, saltenv: str) -> list[str]:
         data = files.cache_file(saltenv, rel).read_bytes()
         local = target / name
         if not local.exists() or local.read_bytes() != data:
-            tmp = target / f".{name}.tmp"
-            tmp.write_bytes(data)
-            os.replace(tmp, local)
+            write_private(local, data)
             changed.append(f"{kind}.{name[:-3]}")
     for stale in target.glob("*.py"):
         if stale.name not in wanted:

@@ -100,8 +100,11 @@ def _run(ctx: Context, chunks: list[dict[str, Any]], states: Registry) -> dict[s
     return results
 
 
-def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
-           pillar: Any, only_id: str | None = None) -> Any:
+def _refusal(ctx: Context) -> list[str] | None:
+    """Why no state run may start now (broken pillar, another run), or None.
+
+    When None is returned, the caller holds the run lock and must release it.
+    """
     errors = ctx.pillar.get("_errors") if isinstance(ctx.pillar, dict) else None
     if errors:
         ctx.retcode = EX_PILLAR_FAILURE
@@ -109,6 +112,14 @@ def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
     if not _running.acquire(blocking=False):
         ctx.retcode = 1
         return ["A state run is already in progress on this minion; try again when it ends."]
+    return None
+
+
+def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
+           pillar: Any, only_id: str | None = None) -> Any:
+    refused = _refusal(ctx)
+    if refused:
+        return refused
     try:
         run_ctx = _prepare(ctx, test, pillar)
         states = _states(run_ctx)
@@ -213,17 +224,22 @@ def single(ctx: Context, fun: str, name: str, test: Any = None, **kwargs: Any) -
         ctx.retcode = EX_COMPILER_ERROR
         return errors or [f"state.single needs a 'module.function', not {fun!r}"]
     high = {name: {"__sls__": "single", "__env__": "base", **body}}
-    run_ctx = _prepare(ctx, test, None)
+    refused = _refusal(ctx)
+    if refused:
+        return refused
     try:
+        run_ctx = _prepare(ctx, test, None)
         chunks = compile_high(high)
         states = _states(run_ctx)
         _check_chunks(chunks, states)
+        results = _run(run_ctx, chunks, states)
+        ctx.retcode = run_ctx.retcode
+        return results
     except SLSError as exc:
         ctx.retcode = EX_COMPILER_ERROR
         return str(exc).splitlines()
-    results = _run(run_ctx, chunks, states)
-    ctx.retcode = run_ctx.retcode
-    return results
+    finally:
+        _running.release()
 
 
 def show_sls(ctx: Context, mods: Any, saltenv: str = "base") -> Any:

@@ -295,4 +295,6 @@ def _complete(chunk: dict[str, Any], ret: dict[str, Any], start: float,
         out["comment"] = "\n".join(str(c) for c in out["comment"])
     if ret.get("skip_watch"):
         out["skip_watch"] = True
+    if ret.get("warnings"):
+        out["warnings"] = ret["warnings"]
     return out
