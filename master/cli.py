@@ -12,6 +12,7 @@ from typing import Any
 
 from common import config, highstate
 from common.output import FORMATS
+from master import imagebuild_args
 
 TARGET_FLAGS = {
     "-E": ("pcre", "target ids by regular expression"),
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", parents=[common],
                    help="start a throw-away master and minion and run a job on them")
+    imagebuild_args.add_parser(sub, common)
     return parser
 
 
@@ -151,6 +153,10 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         add_run_options(late)
         late_options(late, args)
         return runcmd.main(args, opts)
+    if args.command == "image":
+        from master import imagebuild
+
+        return imagebuild.main(args, opts)
     from master import jobscmd
 
     return jobscmd.main(args, opts)
