@@ -22,7 +22,12 @@ class YamlError(ValueError):
     """YAML that cannot be loaded; the text has the line and column."""
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when it is there (several times faster on big SLS files);
+# the constructors below are Python either way.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SAFE_LOADER):  # type: ignore[valid-type,misc]
     pass
 
 

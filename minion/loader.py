@@ -10,6 +10,7 @@ says why.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -139,10 +140,16 @@ class Registry:
         func = self.resolve(fun)
         args = list(args)
         try:
-            inspect.signature(func).bind(ctx, *args, **kwargs)
+            signature(func).bind(ctx, *args, **kwargs)
         except TypeError as exc:
             raise CallError(f"{fun}: {_arg_error(exc)}") from None
         return func(ctx, *args, **kwargs)
+
+
+@functools.lru_cache(maxsize=4096)
+def signature(func: Callable[..., Any]) -> inspect.Signature:
+    """A function's signature, computed once (state runs check thousands of calls)."""
+    return inspect.signature(func)
 
 
 def custom_modules(opts: Mapping[str, Any], kind: str) -> dict[str, ModuleType]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 import threading
 from typing import Any
 
 from common.pillar import deep_merge
 from minion.context import Context
-from minion.loader import CallError, Registry
+from minion.loader import CallError, Registry, signature
 from minion.sls import SLSError
 from minion.sls.compile import compile_high, tag
 from minion.sls.gather import Gatherer, normalize_body
@@ -85,7 +84,7 @@ def _check_chunks(chunks: list[dict[str, Any]], states: Registry) -> None:
             errors.append(f"{where}: {exc}")
             continue
         try:
-            inspect.signature(func).bind(None, **state_args(func, chunk))
+            signature(func).bind(None, **state_args(func, chunk))
         except TypeError as exc:
             errors.append(f"{where}: {name}: {str(exc).replace('positional ', '')}")
     if errors:

@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from minion.context import Context
-from minion.loader import CallError, Registry
+from minion.loader import CallError, Registry, signature
 from minion.sls.compile import ENGINE_KEYS, requisite_tags, tag
 
 ORDERING = ("require", "require_any", "watch", "watch_any", "onchanges", "onchanges_any",
@@ -39,7 +39,7 @@ ORDERING = ("require", "require_any", "watch", "watch_any", "onchanges", "onchan
 def state_args(func: Any, chunk: dict[str, Any]) -> dict[str, Any]:
     """The chunk's arguments that `func` accepts (all of them if it takes **kwargs)."""
     args = {k: v for k, v in chunk.items() if k not in ENGINE_KEYS}
-    params = inspect.signature(func).parameters
+    params = signature(func).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return args
     return {k: v for k, v in args.items() if k in params}
