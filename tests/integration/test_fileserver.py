@@ -51,6 +51,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     _write(roots / "_modules" / "hello.py",
            "def hi(ctx, name='you'):\n    return f'hi {name} from {ctx.grains[\"id\"]}'\n")
     _write(roots / "_grains" / "extra.py", "def more():\n    return {'synced_grain': 'yes'}\n")
+    _write(roots / "_states" / "greet.py",
+           "def said(ctx, name, word='hello'):\n"
+           "    return {'name': name, 'result': True, 'changes': {'said': word},\n"
+           "            'comment': f'{word} {name}'}\n")
     _write(base / "dev" / "only-dev.txt", "dev file\n")
     (base / "secret.txt").write_text("outside the roots\n")
     (roots / "escape").symlink_to(base / "secret.txt")
@@ -191,7 +195,11 @@ def test_reads_are_bounded(served: Cluster) -> None:
 
 def test_sync_modules_and_grains(served: Cluster) -> None:
     assert one(served, "m1", "saltutil.sync_all") == {
-        "modules": ["modules.hello"], "states": [], "grains": ["grains.extra"]}
+        "modules": ["modules.hello"], "states": ["states.greet"], "grains": ["grains.extra"]}
+    results = one(served, "m1", "state.single", "greet.said", "name=world", "word=hi")
+    assert isinstance(results, dict)
+    (ret,) = results.values()
+    assert (ret["result"], ret["comment"], ret["changes"]) == (True, "hi world", {"said": "hi"})
     assert one(served, "m1", "hello.hi", "name=ops") == "hi ops from m1"
     assert one(served, "m1", "grains.get", "synced_grain") == "yes"
     data, _ = served.run_json("-G", "synced_grain:yes", "test.ping")
