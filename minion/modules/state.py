@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from common.pillar import deep_merge
@@ -248,11 +249,7 @@ def show_sls(ctx: Context, mods: Any, saltenv: str = "base") -> Any:
 
         master run '*' state.show_sls web
     """
-    try:
-        return _gather(ctx, saltenv, _split(mods))
-    except SLSError as exc:
-        ctx.retcode = EX_COMPILER_ERROR
-        return str(exc).splitlines()
+    return _shown(ctx, lambda: _gather(ctx, saltenv, _split(mods)))
 
 
 def show_highstate(ctx: Context, saltenv: str = "base") -> Any:
@@ -262,11 +259,7 @@ def show_highstate(ctx: Context, saltenv: str = "base") -> Any:
 
         master run '*' state.show_highstate
     """
-    try:
-        return _gather(ctx, saltenv, None)
-    except SLSError as exc:
-        ctx.retcode = EX_COMPILER_ERROR
-        return str(exc).splitlines()
+    return _shown(ctx, lambda: _gather(ctx, saltenv, None))
 
 
 def show_top(ctx: Context, saltenv: str = "base") -> Any:
@@ -276,11 +269,7 @@ def show_top(ctx: Context, saltenv: str = "base") -> Any:
 
         master run '*' state.show_top
     """
-    try:
-        return Gatherer(ctx, saltenv).top()
-    except SLSError as exc:
-        ctx.retcode = EX_COMPILER_ERROR
-        return str(exc).splitlines()
+    return _shown(ctx, lambda: Gatherer(ctx, saltenv).top())
 
 
 def show_lowstate(ctx: Context, mods: Any = None, saltenv: str = "base") -> Any:
@@ -290,12 +279,21 @@ def show_lowstate(ctx: Context, mods: Any = None, saltenv: str = "base") -> Any:
 
         master run '*' state.show_lowstate web
     """
-    try:
+    def low() -> list[dict[str, Any]]:
         chunks = compile_high(_gather(ctx, saltenv, _split(mods) or None))
+        return [{k: v for k, v in c.items() if k != "__pos__"} | {"__tag__": tag(c)}
+                for c in chunks]
+
+    return _shown(ctx, low)
+
+
+def _shown(ctx: Context, make: Callable[[], Any]) -> Any:
+    """What `make` returns, or the compile errors as lines (and retcode 1)."""
+    try:
+        return make()
     except SLSError as exc:
         ctx.retcode = EX_COMPILER_ERROR
         return str(exc).splitlines()
-    return [{k: v for k, v in c.items() if k != "__pos__"} | {"__tag__": tag(c)} for c in chunks]
 
 
 def running(ctx: Context) -> list[str]:
