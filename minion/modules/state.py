@@ -115,22 +115,20 @@ def _refusal(ctx: Context) -> list[str] | None:
     return None
 
 
-def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
-           pillar: Any, only_id: str | None = None) -> Any:
+def _guarded_run(ctx: Context, test: Any, pillar: Any,
+                 make_chunks: Callable[[Context], list[dict[str, Any]]]) -> Any:
+    """Compile with `make_chunks`, check every call, run: one state run at a time.
+
+    Compile errors come back as lines (retcode 1) and nothing runs; a failed
+    state gives retcode 2.
+    """
     refused = _refusal(ctx)
     if refused:
         return refused
     try:
         run_ctx = _prepare(ctx, test, pillar)
         states = _states(run_ctx)
-        chunks = compile_high(_gather(run_ctx, saltenv or "base", mods))
-        if only_id is not None:
-            chunks = [c for c in chunks if c["__id__"] == only_id]
-            if not chunks:
-                raise SLSError(f"No matches for ID '{only_id}' found in SLS "
-                               f"'{','.join(mods or [])}' within saltenv '{saltenv or 'base'}'")
-            for chunk in chunks:
-                chunk["__reqs__"] = {}
+        chunks = make_chunks(run_ctx)
         _check_chunks(chunks, states)
         results = _run(run_ctx, chunks, states)
         ctx.retcode = run_ctx.retcode
@@ -140,6 +138,23 @@ def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
         return str(exc).splitlines()
     finally:
         _running.release()
+
+
+def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
+           pillar: Any, only_id: str | None = None) -> Any:
+    def chunks(run_ctx: Context) -> list[dict[str, Any]]:
+        compiled = compile_high(_gather(run_ctx, saltenv or "base", mods))
+        if only_id is None:
+            return compiled
+        picked = [c for c in compiled if c["__id__"] == only_id]
+        if not picked:
+            raise SLSError(f"No matches for ID '{only_id}' found in SLS "
+                           f"'{','.join(mods or [])}' within saltenv '{saltenv or 'base'}'")
+        for chunk in picked:
+            chunk["__reqs__"] = {}
+        return picked
+
+    return _guarded_run(ctx, test, pillar, chunks)
 
 
 def apply(ctx: Context, mods: Any = None, test: Any = None, saltenv: str | None = None,
@@ -224,22 +239,7 @@ def single(ctx: Context, fun: str, name: str, test: Any = None, **kwargs: Any) -
         ctx.retcode = EX_COMPILER_ERROR
         return errors or [f"state.single needs a 'module.function', not {fun!r}"]
     high = {name: {"__sls__": "single", "__env__": "base", **body}}
-    refused = _refusal(ctx)
-    if refused:
-        return refused
-    try:
-        run_ctx = _prepare(ctx, test, None)
-        chunks = compile_high(high)
-        states = _states(run_ctx)
-        _check_chunks(chunks, states)
-        results = _run(run_ctx, chunks, states)
-        ctx.retcode = run_ctx.retcode
-        return results
-    except SLSError as exc:
-        ctx.retcode = EX_COMPILER_ERROR
-        return str(exc).splitlines()
-    finally:
-        _running.release()
+    return _guarded_run(ctx, test, None, lambda _: compile_high(high))
 
 
 def show_sls(ctx: Context, mods: Any, saltenv: str = "base") -> Any:
