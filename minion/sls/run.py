@@ -105,7 +105,7 @@ class StateRun:
         self._finish(chunk, self._execute_watching(chunk, self._next_num()))
 
     def _execute_watching(self, chunk: dict[str, Any], num: int) -> dict[str, Any]:
-        ret = self._execute(chunk, self.test)
+        ret = self._execute_retrying(chunk)
         watched = requisite_tags(chunk, ("watch", "watch_any"))
         # As in Salt: mod_watch runs whenever the state itself changed nothing.
         if (watched and not ret["changes"]
@@ -114,6 +114,23 @@ class StateRun:
             ret = self._mod_watch(chunk, ret)
         ret.pop("skip_watch", None)
         ret["__run_num__"] = num
+        return ret
+
+    def _execute_retrying(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        """Run the state, again while ``retry`` says so (Salt's attempts/until/interval)."""
+        ret = self._execute(chunk, self.test)
+        retry = _retry_options(chunk.get("retry"))
+        if retry is None or self.test:
+            return ret
+        attempts, until, interval = retry
+        comments = [ret["comment"]]
+        for attempt in range(2, attempts + 1):
+            if ret["result"] is until:
+                break
+            time.sleep(interval)
+            ret = self._execute(chunk, False)
+            comments.append(f"Attempt {attempt}: {ret['comment']}")
+        ret["comment"] = "\n".join(comments)
         return ret
 
     def _finish(self, chunk: dict[str, Any], ret: dict[str, Any]) -> None:
@@ -272,6 +289,20 @@ class StateRun:
                                               "comment": "no mod_watch"})
                 ret["__run_num__"] = self._next_num()
                 self.results[key] = ret
+
+
+MAX_RETRY_ATTEMPTS = 100
+MAX_RETRY_INTERVAL = 3600.0
+
+
+def _retry_options(value: Any) -> tuple[int, bool, float] | None:
+    """(attempts, result to wait for, seconds between) from ``retry: True`` or a mapping."""
+    if value is None or value is False:
+        return None
+    conf = value if isinstance(value, dict) else {}
+    attempts = min(max(int(conf.get("attempts", 2)), 1), MAX_RETRY_ATTEMPTS)
+    interval = min(max(float(conf.get("interval", 30)), 0.0), MAX_RETRY_INTERVAL)
+    return attempts, bool(conf.get("until", True)), interval
 
 
 def _as_list(value: Any) -> list[Any]:

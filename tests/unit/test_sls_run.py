@@ -725,3 +725,29 @@ def test_a_second_concurrent_run_is_refused(tmp_path: Path) -> None:
     assert first["ret"]["gate_|-h_|-h_|-hold"]["comment"] == "held"
     again = module_ctx(tmp_path / "again", SLS)
     assert isinstance(state_mod.apply(again, "web"), dict)  # the lock was released
+
+
+def test_retry_runs_again_until_the_result_is_wanted(tmp_path: Path) -> None:
+    marker = tmp_path / "count"
+    script = f"n=$(cat {marker} 2>/dev/null || echo 0); echo $((n+1)) > {marker}; [ $n -ge 2 ]"
+    text = f"""
+flaky:
+  cmd.run:
+    - name: '{script}'
+    - retry:
+        attempts: 5
+        interval: 0
+never:
+  cmd.run:
+    - name: 'false'
+    - retry: {{attempts: 3, interval: 0}}
+"""
+    from minion.states import STATE_MODULES
+
+    ctx = Context({}, {}, {}, Registry.load({}, {}))
+    states = Registry.load({}, {}, modules=STATE_MODULES, kind="states")
+    results = StateRun(ctx, states, chunks_of(text)).run()
+    by = {r["__id__"]: r for r in results.values()}
+    assert by["flaky"]["result"] is True and marker.read_text().strip() == "3"
+    assert by["flaky"]["comment"].count("Attempt") == 2
+    assert by["never"]["result"] is False and by["never"]["comment"].count("Attempt") == 2
