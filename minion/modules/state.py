@@ -146,13 +146,20 @@ def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
         compiled = compile_high(_gather(run_ctx, saltenv or "base", mods))
         if only_id is None:
             return compiled
-        picked = [c for c in compiled if c["__id__"] == only_id]
-        if not picked:
+        wanted = {tag(c) for c in compiled if c["__id__"] == only_id}
+        if not wanted:
             raise SLSError(f"No matches for ID '{only_id}' found in SLS "
                            f"'{','.join(mods or [])}' within saltenv '{saltenv or 'base'}'")
-        for chunk in picked:
-            chunk["__reqs__"] = {}
-        return picked
+        # The id and, as in Salt, everything it requires (transitively).
+        by_tag = {tag(c): c for c in compiled}
+        todo = list(wanted)
+        while todo:
+            for targets in by_tag[todo.pop()]["__reqs__"].values():
+                for target in targets:
+                    if target not in wanted:
+                        wanted.add(target)
+                        todo.append(target)
+        return [c for c in compiled if tag(c) in wanted]
 
     return _guarded_run(ctx, test, pillar, chunks)
 
@@ -216,7 +223,7 @@ def test(ctx: Context, mods: Any = None, saltenv: str | None = None, pillar: Any
 
 def sls_id(ctx: Context, id_: str, mods: Any, test: Any = None, saltenv: str | None = None,
            pillar: Any = None) -> Any:
-    """Apply one state id from the named SLS files (its requisites are not run).
+    """Apply one state id from the named SLS files, with the states it requires.
 
     CLI Example:
 

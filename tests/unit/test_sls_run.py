@@ -668,11 +668,15 @@ def test_single_errors(tmp_path: Path, fun: str) -> None:
     assert ctx.retcode == 1
 
 
-def test_sls_id_runs_one_id_without_its_requisites(tmp_path: Path) -> None:
+def test_sls_id_runs_one_id_and_what_it_requires(tmp_path: Path) -> None:
     ctx = module_ctx(tmp_path, SLS)
     ret = state_mod.sls_id(ctx, "second", "web")
-    assert list(ret) == ["test_|-second_|-second_|-succeed_without_changes"]
+    assert sorted(ret, key=lambda k: ret[k]["__run_num__"]) == [
+        "test_|-first_|-first_|-succeed_with_changes",
+        "test_|-second_|-second_|-succeed_without_changes"]
     assert ctx.retcode == 0
+    ret = state_mod.sls_id(ctx, "first", "web")
+    assert list(ret) == ["test_|-first_|-first_|-succeed_with_changes"]
     ret = state_mod.sls_id(ctx, "ghost", "web")
     assert ret == ["No matches for ID 'ghost' found in SLS 'web' within saltenv 'base'"]
     assert ctx.retcode == 1
