@@ -36,6 +36,14 @@ ORDERING = ("require", "require_any", "watch", "watch_any", "onchanges", "onchan
             "onfail", "onfail_any", "onfail_all")
 
 
+def unused_args(func: Any, chunk: dict[str, Any]) -> list[str]:
+    """The chunk's arguments `func` does not take (they are dropped, with a warning)."""
+    params = signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return []
+    return sorted(k for k in chunk if k not in ENGINE_KEYS and k not in params)
+
+
 def state_args(func: Any, chunk: dict[str, Any]) -> dict[str, Any]:
     """The chunk's arguments that `func` accepts (all of them if it takes **kwargs)."""
     args = {k: v for k, v in chunk.items() if k not in ENGINE_KEYS}
@@ -219,6 +227,11 @@ class StateRun:
             ret = func(ctx, **state_args(func, chunk))
             if not isinstance(ret, dict) or "result" not in ret:
                 raise TypeError(f"{name} returned {type(ret).__name__}, not a state result")
+            unused = unused_args(func, chunk)
+            if unused:
+                ret.setdefault("warnings", []).append(
+                    f"{name} does not take these arguments, which were ignored: "
+                    f"{', '.join(unused)}")
         except CallError as exc:
             ret = {"result": False, "changes": {}, "comment": str(exc)}
         except Exception as exc:  # a state bug fails that state, not the run

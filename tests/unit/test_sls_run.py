@@ -755,3 +755,13 @@ never:
     assert by["flaky"]["result"] is True and marker.read_text().strip() == "3"
     assert by["flaky"]["comment"].count("Attempt") == 2
     assert by["never"]["result"] is False and by["never"]["comment"].count("Attempt") == 2
+
+
+def test_unknown_state_arguments_are_warned_about() -> None:
+    results, _ = run("a: {t.opener: [{opens: x}, {colour: blue}, {size: 3}]}\n")
+    (ret,) = results.values()
+    assert ret["result"] is True
+    assert ret["warnings"] == ["t.opener does not take these arguments, which were ignored: "
+                               "colour, size"]
+    results, _ = run("a: {t.ok: [{colour: blue}]}\n")  # takes **kwargs: no warning
+    assert "warnings" not in next(iter(results.values()))
