@@ -106,6 +106,8 @@ def minion_image() -> str:
     if previous.returncode == 0 and old_id not in built.stdout:
         # The last session's image, now untagged; still in use it stays (rmi refuses).
         docker("rmi", old_id, timeout=120)
+    # Untagged test images left by earlier sessions (dangling only, ours only).
+    docker("image", "prune", "--force", "--filter", f"label={LABEL}", timeout=120)
     return IMAGE
 
 
