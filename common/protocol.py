@@ -25,7 +25,9 @@ TOPIC_ALL = b"\x00all"
 TOPIC_NOTICE = b"\x00notice"
 
 # Request-channel bodies a minion may send once accepted.
-REQUEST_KINDS = ("hello", "hb", "ack", "ret", "pillar", "file_list", "file_stat", "file_read")
+REQUEST_KINDS = (
+    "hello", "hb", "ack", "ret", "pillar", "file_list", "file_stat", "file_read", "file_envs",
+)
 
 
 def minion_topic(minion_id: str) -> bytes:

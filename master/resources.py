@@ -38,6 +38,7 @@ class Resources:
             "file_list": self.file_list,
             "file_stat": self.file_stat,
             "file_read": self.file_read,
+            "file_envs": lambda minion, body: {"envs": self.files.envs()},
         }
 
     def file_list(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ class Channel(Protocol):
 
 
 class FileClient(Protocol):
+    def envs(self) -> list[str]: ...
     def list(self, env: str, prefix: str = "", dirs: bool = False) -> list[str]: ...
     def stat(self, env: str, path: str) -> dict[str, Any]: ...
     def cache_file(self, env: str, path: str) -> Path: ...
@@ -46,6 +47,9 @@ class LocalFileClient:
 
     def __init__(self, roots: Mapping[str, Any]) -> None:
         self.roots = FileRoots(roots)
+
+    def envs(self) -> list[str]:
+        return self.roots.envs()
 
     def list(self, env: str, prefix: str = "", dirs: bool = False) -> list[str]:
         return self.roots.list(env, prefix, dirs)
@@ -76,6 +80,13 @@ class RemoteFileClient:
         # sha256 of cached files by (path, size, mtime): revalidating an
         # unchanged cache entry then costs a stat, not a read of the file.
         self._hashes: dict[Path, tuple[int, int, str]] = {}
+
+    def envs(self) -> list[str]:
+        """The environments the master's file roots define."""
+        envs = self.channel.request({"kind": "file_envs"}).get("envs")
+        if not isinstance(envs, list):
+            raise FileServerError("bad file_envs reply from the master")
+        return [str(e) for e in envs]
 
     def _local_hash(self, path: Path) -> str | None:
         try:

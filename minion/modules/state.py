@@ -57,10 +57,12 @@ def _truthy(value: Any, default: Any) -> bool:
     return bool(value)
 
 
-def _gather(ctx: Context, saltenv: str, mods: list[str] | None) -> dict[str, Any]:
-    gatherer = Gatherer(ctx, saltenv)
+def _gather(ctx: Context, saltenv: str | None, mods: list[str] | None) -> dict[str, Any]:
+    """High data of the named SLS, or of the highstate (every environment's top file
+    when no saltenv is given, as Salt merges them)."""
+    gatherer = Gatherer(ctx, saltenv or "base")
     if mods is None:
-        top = gatherer.top()
+        top = gatherer.top(all_envs=saltenv is None)
         if not top:
             raise SLSError("No Top file or master_tops data matches found. Please see master "
                            "log for details.")
@@ -69,7 +71,7 @@ def _gather(ctx: Context, saltenv: str, mods: list[str] | None) -> dict[str, Any
                 gatherer.add(env, name)
     else:
         for name in mods:
-            gatherer.add(saltenv, name)
+            gatherer.add(saltenv or "base", name)
     return gatherer.finish()
 
 
@@ -143,7 +145,7 @@ def _guarded_run(ctx: Context, test: Any, pillar: Any,
 def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
            pillar: Any, only_id: str | None = None) -> Any:
     def chunks(run_ctx: Context) -> list[dict[str, Any]]:
-        compiled = compile_high(_gather(run_ctx, saltenv or "base", mods))
+        compiled = compile_high(_gather(run_ctx, saltenv, mods))
         if only_id is None:
             return compiled
         wanted = {tag(c) for c in compiled if c["__id__"] == only_id}
@@ -249,7 +251,7 @@ def single(ctx: Context, fun: str, name: str, test: Any = None, **kwargs: Any) -
     return _guarded_run(ctx, test, None, lambda _: compile_high(high))
 
 
-def show_sls(ctx: Context, mods: Any, saltenv: str = "base") -> Any:
+def show_sls(ctx: Context, mods: Any, saltenv: str | None = None) -> Any:
     """Show the high data the named SLS files render to (nothing is applied).
 
     CLI Example:
@@ -259,7 +261,7 @@ def show_sls(ctx: Context, mods: Any, saltenv: str = "base") -> Any:
     return _shown(ctx, lambda: _gather(ctx, saltenv, _split(mods)))
 
 
-def show_highstate(ctx: Context, saltenv: str = "base") -> Any:
+def show_highstate(ctx: Context, saltenv: str | None = None) -> Any:
     """Show the high data of the highstate (the top file's SLS files).
 
     CLI Example:
@@ -269,17 +271,17 @@ def show_highstate(ctx: Context, saltenv: str = "base") -> Any:
     return _shown(ctx, lambda: _gather(ctx, saltenv, None))
 
 
-def show_top(ctx: Context, saltenv: str = "base") -> Any:
+def show_top(ctx: Context, saltenv: str | None = None) -> Any:
     """Show which SLS files the top file assigns to this minion, per environment.
 
     CLI Example:
 
         master run '*' state.show_top
     """
-    return _shown(ctx, lambda: Gatherer(ctx, saltenv).top())
+    return _shown(ctx, lambda: Gatherer(ctx, saltenv or "base").top(saltenv is None))
 
 
-def show_lowstate(ctx: Context, mods: Any = None, saltenv: str = "base") -> Any:
+def show_lowstate(ctx: Context, mods: Any = None, saltenv: str | None = None) -> Any:
     """Show the ordered low chunks (one per state call) a run would execute.
 
     CLI Example:

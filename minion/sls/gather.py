@@ -48,29 +48,44 @@ class Gatherer:
         self.done: set[tuple[str, str]] = set()
 
     # -- top file -----------------------------------------------------------
-    def top(self) -> dict[str, list[str]]:
-        """``{env: [sls, ...]}`` that the top files assign to this minion."""
+    def top(self, all_envs: bool = False) -> dict[str, list[str]]:
+        """``{env: [sls, ...]}`` that the top files assign to this minion.
+
+        With `all_envs` (a highstate with no saltenv given) every
+        environment's top file is read, base first, and each environment's
+        SLS lists are merged from all of them, as Salt's default ``merge``
+        strategy does; otherwise only the run's saltenv top file counts.
+        """
+        envs = [self.saltenv]
+        if all_envs:
+            known = self.files.envs()
+            envs = [e for e in ("base",) if e in known] + sorted(e for e in known if e != "base")
+        found: dict[str, list[str]] = {}
+        for top_env in envs:
+            self._merge_top(top_env, found)
+        return found
+
+    def _merge_top(self, top_env: str, found: dict[str, list[str]]) -> None:
         minion = {"id": self.ctx.opts.get("id") or self.ctx.grains.get("id"),
                   "grains": self.ctx.grains, "pillar": self.ctx.pillar}
-        found: dict[str, list[str]] = {}
-        data = self._render_file(self.saltenv, "top.sls", "top")
+        data = self._render_file(top_env, "top.sls", "top")
         if data is None:
-            return found
+            return
+        where = f"top.sls in {top_env}"
         if not isinstance(data, dict):
-            raise SLSError("top.sls: expected a mapping of environments")
+            raise SLSError(f"{where}: expected a mapping of environments")
         for env, targets in data.items():
             if not isinstance(targets, dict):
-                raise SLSError(f"top.sls: environment {env!r} must map targets to SLS lists")
+                raise SLSError(f"{where}: environment {env!r} must map targets to SLS lists")
             for tgt, kind, names in targeting.top_entries(targets):
                 try:
                     hit = targeting.matches(minion, tgt, kind)
                 except targeting.TargetError as exc:
-                    raise SLSError(f"top.sls: {exc}") from None
+                    raise SLSError(f"{where}: {exc}") from None
                 if hit:
                     for name in names:
                         if name not in found.setdefault(str(env), []):
                             found[str(env)].append(name)
-        return found
 
     # -- SLS files ------------------------------------------------------------
     def add(self, env: str, name: str, depth: int = 0) -> None:

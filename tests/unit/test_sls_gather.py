@@ -381,11 +381,23 @@ def test_no_top_file_matches_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("top", "message"), [
-    ("- a\n- b\n", "top.sls: expected a mapping of environments"),
+    ("- a\n- b\n", "top.sls in base: expected a mapping of environments"),
     ("base: [a]\n", "environment 'base' must map targets to SLS lists"),
-    ("base: {'G@os:Debian and (web*': [x]}\n", "top.sls: "),
+    ("base: {'G@os:Debian and (web*': [x]}\n", "top.sls in base: compound target"),
 ])
 def test_bad_top_files(tmp_path: Path, top: str, message: str) -> None:
     write(tmp_path, {"top.sls": top})
     with pytest.raises(SLSError, match=message.replace("(", r"\(")):
         Gatherer(make_ctx({"base": tmp_path}), "base").top()
+
+
+def test_highstate_merges_every_environments_top_file(tmp_path: Path) -> None:
+    base, dev = tmp_path / "base", tmp_path / "dev"
+    write(base, {"top.sls": "base:\n  '*': [a]\ndev:\n  '*': [d1]\n"})
+    write(dev, {"top.sls": "dev:\n  '*': [d2, d1]\nbase:\n  '*': [b]\n"})
+    ctx = make_ctx({"base": base, "dev": dev})
+    # No saltenv: all top files, base first, each environment's lists merged.
+    assert Gatherer(ctx, "base").top(all_envs=True) == {"base": ["a", "b"],
+                                                        "dev": ["d1", "d2"]}
+    # A saltenv given: only that environment's top file.
+    assert Gatherer(ctx, "dev").top() == {"dev": ["d2", "d1"], "base": ["b"]}
