@@ -84,17 +84,7 @@ def append(ctx: Context, name: str, text: Any = None, makedirs: bool = False) ->
 
         minion call state.single file.append /etc/motd text='Be nice.'
     """
-    chunks = _chunks(text)
-    count = 0
-
-    def add(old: str) -> str:
-        nonlocal count
-        lines = textedit.missing_lines(old, chunks)
-        count = len(lines)
-        return textedit.add_lines(old, lines, at_start=False)
-
-    ret = _edit(ctx, name, add, ("", "", ""), create=True, makedirs=makedirs)
-    return _counted(ret, name, f"Appended {count} lines")
+    return _add_text(ctx, name, text, makedirs, at_start=False)
 
 
 @state
@@ -112,6 +102,12 @@ def prepend(ctx: Context, name: str, text: Any = None, makedirs: bool = False) -
 
         minion call state.single file.prepend /etc/motd text='Managed by saline.'
     """
+    return _add_text(ctx, name, text, makedirs, at_start=True)
+
+
+def _add_text(ctx: Context, name: str, text: Any, makedirs: bool,
+              at_start: bool) -> dict[str, Any]:
+    """append/prepend: add the chunks of `text` the file lacks, at one end."""
     chunks = _chunks(text)
     count = 0
 
@@ -119,10 +115,10 @@ def prepend(ctx: Context, name: str, text: Any = None, makedirs: bool = False) -
         nonlocal count
         lines = textedit.missing_lines(old, chunks)
         count = len(lines)
-        return textedit.add_lines(old, lines, at_start=True)
+        return textedit.add_lines(old, lines, at_start=at_start)
 
     ret = _edit(ctx, name, add, ("", "", ""), create=True, makedirs=makedirs)
-    return _counted(ret, name, f"Prepended {count} lines")
+    return _counted(ret, name, f"{'Prepended' if at_start else 'Appended'} {count} lines")
 
 
 def _counted(ret: dict[str, Any], name: str, done: str) -> dict[str, Any]:
