@@ -20,7 +20,8 @@ import pytest
 from minion.context import Context
 from minion.executor import execute
 from minion.loader import CallError, Registry
-from minion.modules.file import FileError, _parse_mode
+from minion.modules.file import FileError
+from minion.modules.file.common import parse_mode as _parse_mode
 
 ROOT = os.geteuid() == 0
 
