@@ -41,6 +41,9 @@ MODULES: dict[str, str] = {
     "network": "minion.modules.network",
     "status": "minion.modules.status",
     "disk": "minion.modules.disk",
+    "ini": "minion.modules.ini",
+    "alternatives": "minion.modules.alternatives",
+    "debconf": "minion.modules.debconf",
 }
 
 

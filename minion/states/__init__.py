@@ -34,4 +34,7 @@ STATE_MODULES: dict[str, str] = {
     "host": "minion.states.host",
     "cron": "minion.states.cron",
     "module": "minion.states.module",
+    "ini": "minion.states.ini",
+    "alternatives": "minion.states.alternatives",
+    "debconf": "minion.states.debconf",
 }
