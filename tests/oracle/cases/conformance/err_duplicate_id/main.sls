@@ -1,0 +1,7 @@
+include:
+  - one
+  - two
+
+marker:
+  test.succeed_without_changes:
+    - onlyif: touch {{ grains['tmp'] }}/marker

@@ -1,0 +1,8 @@
+{% set known = 1 %}
+broken:
+  test.succeed_without_changes:
+    - comment: {{ undefined_name }}
+
+marker:
+  test.succeed_without_changes:
+    - onlyif: touch {{ grains['tmp'] }}/marker

@@ -1,0 +1,6 @@
+include:
+  - does.not.exist
+
+marker:
+  test.succeed_without_changes:
+    - onlyif: touch {{ grains['tmp'] }}/marker

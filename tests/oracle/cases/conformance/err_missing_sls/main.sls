@@ -1,0 +1,3 @@
+marker:
+  test.succeed_without_changes:
+    - onlyif: touch {{ grains['tmp'] }}/marker

@@ -1,0 +1,7 @@
+nofun:
+  test:
+    - comment: which function?
+
+marker:
+  test.succeed_without_changes:
+    - onlyif: touch {{ grains['tmp'] }}/marker

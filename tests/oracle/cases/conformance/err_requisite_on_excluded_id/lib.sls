@@ -1,0 +1,2 @@
+lib_state:
+  test.succeed_without_changes

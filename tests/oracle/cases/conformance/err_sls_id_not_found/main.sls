@@ -1,0 +1,2 @@
+present:
+  test.succeed_without_changes

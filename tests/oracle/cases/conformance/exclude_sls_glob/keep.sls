@@ -1,0 +1,2 @@
+kept:
+  test.succeed_without_changes

@@ -1,0 +1,2 @@
+a_state:
+  test.fail_without_changes

@@ -1,0 +1,2 @@
+b_state:
+  test.fail_without_changes

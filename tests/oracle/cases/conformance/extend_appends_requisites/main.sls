@@ -1,0 +1,11 @@
+include:
+  - base
+changer:
+  test.succeed_with_changes
+extend:
+  watcher:
+    test:
+      - watch:
+        - test: changer
+      - require:
+        - test: two

@@ -1,0 +1,2 @@
+second_state:
+  test.succeed_without_changes

@@ -1,0 +1,4 @@
+base:
+  conformance:
+    - second
+    - first

@@ -1,0 +1,2 @@
+special_state:
+  test.succeed_with_changes

@@ -1,0 +1,8 @@
+base:
+  '*':
+    - common
+  'id:conformance':
+    - match: grain
+    - special
+  'nomatch-*':
+    - ghost

@@ -1,0 +1,2 @@
+there:
+  test.succeed_without_changes

@@ -1,0 +1,2 @@
+changer:
+  test.succeed_with_changes

@@ -1,0 +1,4 @@
+include:
+  - .helpers
+web_config:
+  test.succeed_without_changes

@@ -1,0 +1,2 @@
+web_helpers:
+  test.succeed_without_changes

@@ -1,0 +1,5 @@
+include:
+  - .config
+  - .sub.deep
+web_main:
+  test.succeed_without_changes

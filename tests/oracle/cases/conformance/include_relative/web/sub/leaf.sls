@@ -1,0 +1,3 @@
+web_leaf:
+  test.succeed_without_changes:
+    - comment: {{ sls }}

@@ -1,0 +1,2 @@
+first_state:
+  test.succeed_without_changes

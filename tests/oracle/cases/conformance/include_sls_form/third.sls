@@ -1,0 +1,3 @@
+third_state:
+  test.succeed_without_changes:
+    - comment: {{ saltenv }}

@@ -1,0 +1,2 @@
+three_state:
+  test.succeed_without_changes

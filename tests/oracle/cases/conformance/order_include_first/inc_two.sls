@@ -1,0 +1,4 @@
+include:
+  - inc_three
+two_state:
+  test.succeed_without_changes

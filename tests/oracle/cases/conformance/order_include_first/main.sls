@@ -1,0 +1,5 @@
+include:
+  - inc_one
+  - inc_two
+main_state:
+  test.succeed_without_changes

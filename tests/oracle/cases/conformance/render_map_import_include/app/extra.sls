@@ -1,0 +1,3 @@
+from_include:
+  test.succeed_without_changes:
+    - comment: included text sees sls={{ sls }}

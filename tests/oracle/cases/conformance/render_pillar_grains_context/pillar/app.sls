@@ -1,0 +1,3 @@
+app:
+  name: webapp
+  port: 8080

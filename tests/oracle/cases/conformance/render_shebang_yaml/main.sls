@@ -1,0 +1,4 @@
+#!yaml
+literal:
+  test.succeed_without_changes:
+    - comment: "{{ not_jinja }}"

@@ -1,0 +1,5 @@
+include:
+  - .leaf
+init_vars:
+  test.succeed_without_changes:
+    - comment: "{{ sls }}|{{ slspath }}|{{ tpldir }}|{{ tplfile }}"

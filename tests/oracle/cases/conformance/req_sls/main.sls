@@ -1,0 +1,6 @@
+include:
+  - network
+app:
+  test.succeed_without_changes:
+    - require:
+      - sls: network

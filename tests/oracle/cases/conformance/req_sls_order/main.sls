@@ -1,0 +1,4 @@
+first_here:
+  test.succeed_without_changes:
+    - require:
+      - sls: later
