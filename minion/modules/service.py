@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import os
 import re
 import shutil
 from collections.abc import Mapping, Sequence
@@ -35,18 +36,24 @@ __all__ = [
     "get_all",
     "get_enabled",
     "get_running",
+    "mask",
+    "masked",
     "missing",
+    "offline",
     "reload",
     "restart",
     "start",
     "status",
     "stop",
+    "unmask",
 ]
 
 log = logging.getLogger(__name__)
 
 # Paths are module constants so tests can point them at a temporary tree.
 SYSTEMD_RUNTIME = Path("/run/systemd/system")
+# Where systemctl keeps masks: a unit linked to /dev/null here is masked.
+MASK_DIRS = {False: Path("/etc/systemd/system"), True: Path("/run/systemd/system")}
 INIT_D = Path("/etc/init.d")
 RC_ROOT = Path("/etc")
 ENABLED_LEVELS = "2345"
@@ -418,3 +425,85 @@ def get_running(ctx: Context) -> list[str]:
         if len(fields) >= 4 and fields[3] == "running":
             running.add(_short(fields[0]))
     return sorted(running)
+
+
+def systemctl_path() -> str | None:
+    """Where systemctl is, or None (masking needs it; no systemd at all without it)."""
+    return shutil.which("systemctl")
+
+
+def offline(ctx: Context) -> str | bool | None:
+    """Tell whether systemd is installed but not running (PID 1 is something else).
+
+    As in Salt, this is systemctl's path when systemd is not booted (a
+    container, a chroot), False when systemd is running, and None when there
+    is no systemctl. The service states then report "Running in OFFLINE
+    mode" instead of starting or stopping anything.
+
+    CLI Example:
+
+        master run '*' service.offline
+    """
+    if _systemd():
+        return False
+    return systemctl_path()
+
+
+def masked(ctx: Context, name: str, runtime: bool = False) -> bool | str:
+    """Tell whether a unit is masked (linked to /dev/null).
+
+    runtime
+        Check the runtime mask (until reboot, under /run) instead of the
+        lasting one (under /etc).
+
+    CLI Example:
+
+        master run '*' service.masked nginx
+    """
+    if not _NAME.match(name):
+        ctx.retcode = 1
+        return f"ERROR: invalid service name {name!r}"
+    link = MASK_DIRS[bool(runtime)] / _unit(name)
+    try:
+        return os.readlink(link) == "/dev/null"
+    except OSError:
+        return False
+
+
+def _mask_action(ctx: Context, name: str, action: str, runtime: bool) -> bool | str:
+    if not _NAME.match(name):
+        ctx.retcode = 1
+        return f"ERROR: invalid service name {name!r}"
+    if systemctl_path() is None:
+        ctx.retcode = 1
+        return "ERROR: masking needs systemd (systemctl is not installed)"
+    flags = ["--runtime"] if runtime else []
+    return _act(ctx, _systemctl(action, *flags, _unit(name)))
+
+
+def mask(ctx: Context, name: str, runtime: bool = False) -> bool | str:
+    """Mask a unit so that nothing can start it (works without systemd running).
+
+    runtime
+        Mask only until the next reboot.
+
+    CLI Example:
+
+        master run '*' service.mask telnetd
+    """
+    return _mask_action(ctx, name, "mask", runtime)
+
+
+def unmask(ctx: Context, name: str, runtime: bool = False) -> bool | str:
+    """Remove a unit's mask (a unit that is not masked is left alone).
+
+    runtime
+        Remove the runtime mask instead of the lasting one.
+
+    CLI Example:
+
+        master run '*' service.unmask telnetd
+    """
+    if masked(ctx, name, runtime) is not True:
+        return True if _NAME.match(name) else masked(ctx, name, runtime)
+    return _mask_action(ctx, name, "unmask", runtime)

@@ -12,9 +12,27 @@ import time
 from typing import Any
 
 from minion.context import Context
+from minion.modules import service as service_mod
 from minion.states import result
 
-__all__ = ["dead", "disabled", "enabled", "mod_watch", "running"]
+__all__ = ["dead", "disabled", "enabled", "masked", "mod_watch", "running", "unmasked"]
+
+OFFLINE = "Running in OFFLINE mode. Nothing to do"
+
+
+def _offline(ctx: Context) -> bool:
+    """Systemd installed but not booted: Salt's service states then do nothing."""
+    return bool(ctx.call("service.offline"))
+
+
+def _not_present(ctx: Context, ret: dict[str, Any], name: str, done: str,
+                 fail: bool) -> dict[str, Any]:
+    """A missing service: pending in test mode (a state may still create it)."""
+    if ctx.test:
+        return result.done(ret, f"Service {name} not present; if created in this state run, "
+                                f"it would have been {done}", None)
+    comment = f"The named service {name} is not available"
+    return result.fail(ret, comment) if fail else result.done(ret, comment)
 
 
 def _status(ctx: Context, name: str, sig: str | None) -> bool:
@@ -82,8 +100,10 @@ def running(
     ret = result.new(name)
     if (r := _unknown_option(ret, kwargs)):
         return r
+    if _offline(ctx):
+        return result.done(ret, OFFLINE)
     if ctx.call("service.available", name) is not True:
-        return result.fail(ret, f"The named service {name} is not available")
+        return _not_present(ctx, ret, name, "started", True)
     start = not _status(ctx, name, sig)
     boot = _boot_change(ctx, name, enable)
     if not start and not boot:
@@ -137,8 +157,10 @@ def dead(
     ret = result.new(name)
     if (r := _unknown_option(ret, kwargs)):
         return r
+    if _offline(ctx):
+        return result.done(ret, OFFLINE)
     if ctx.call("service.available", name) is not True:
-        return result.done(ret, f"The named service {name} is not available")
+        return _not_present(ctx, ret, name, "stopped", False)
     stop = _status(ctx, name, sig)
     boot = _boot_change(ctx, name, enable)
     if not stop and not boot:
@@ -166,8 +188,9 @@ def _boot_state(ctx: Context, name: str, enable: bool) -> dict[str, Any]:
     ret = result.new(name)
     word = "enabled" if enable else "disabled"
     if ctx.call("service.available", name) is not True:
-        comment = f"The named service {name} is not available"
-        return result.fail(ret, comment) if enable else result.done(ret, comment)
+        if enable:
+            return _not_present(ctx, ret, name, "enabled", True)
+        return result.done(ret, f"The named service {name} is not available")
     if not _boot_change(ctx, name, enable):
         return result.done(ret, _boot_comment(name, enable, "in the desired state", False))
     if (r := result.pending(ctx, ret, {name: True}, f"Service {name} set to be {word}")):
@@ -246,12 +269,70 @@ def mod_watch(
     if isinstance(action, str):
         return result.done(ret, action)
     fun, done = action
-    if (r := result.pending(ctx, ret, {name: True}, f"Service is set to be {done}")):
-        return r
-    if ctx.call(fun, name) is not True:
-        verb = fun.split(".", 1)[1]
-        return result.fail(ret, f"Failed to {verb} the service")
+    if ctx.test:
+        # Salt names what a real run would do and predicts no changes.
+        return result.done(ret, f"Service is set to be {done}", None)
+    if fun == "service.start":
+        ctx.call("service.stop", name)
+    ok = ctx.call(fun, name) is True
     if init_delay:
         time.sleep(float(init_delay))
-    ret["changes"][name] = True
+    ret["changes"][name] = ok
+    if not ok:
+        return result.fail(ret, f"Failed to {fun.split('.', 1)[1]} the service")
     return result.done(ret, f"Service {done}")
+
+
+def _mask_state(ctx: Context, name: str, runtime: bool, mask: bool) -> dict[str, Any]:
+    ret = result.new(name)
+    if not service_mod.systemctl_path():
+        return result.fail(ret, "Service masking not available on this minion")
+    kind = "runtime masked" if runtime else "masked"
+    action = kind if mask else ("runtime unmasked" if runtime else "unmasked")
+    now = ctx.call("service.masked", name, runtime)
+    if isinstance(now, str):
+        return result.fail(ret, now)
+    if now is mask:
+        return result.done(ret, f"Service {name} is already {kind}" if mask
+                           else f"Service {name} was already {action}")
+    changes = {kind: {"old": not mask, "new": mask}}
+    if (r := result.pending(ctx, ret, changes, f"Service {name} would be {action}")):
+        return r
+    done = ctx.call("service.mask" if mask else "service.unmask", name, runtime)
+    if done is not True:
+        verb = "mask" if mask else "unmask"
+        return result.fail(ret, f"Failed to {verb} service '{name}'")
+    if ctx.call("service.masked", name, runtime) is mask:
+        ret["changes"] = changes
+        return result.done(ret, f"Service {name} was {action}")
+    return result.done(ret, f"Failed to {'mask' if mask else 'unmask'} service {name}")
+
+
+def masked(ctx: Context, name: str, runtime: bool = False) -> dict[str, Any]:
+    """Make sure a systemd unit is masked, so that nothing can start it.
+
+    name
+        The service (``nginx`` means ``nginx.service``).
+    runtime
+        Manage the runtime mask (until reboot) instead of the lasting one.
+
+    CLI Example:
+
+        minion call --local state.single service.masked telnetd
+    """
+    return _mask_state(ctx, name, bool(runtime), True)
+
+
+def unmasked(ctx: Context, name: str, runtime: bool = False) -> dict[str, Any]:
+    """Make sure a systemd unit is not masked.
+
+    name
+        The service.
+    runtime
+        Manage the runtime mask (until reboot) instead of the lasting one.
+
+    CLI Example:
+
+        minion call --local state.single service.unmasked telnetd
+    """
+    return _mask_state(ctx, name, bool(runtime), False)

@@ -529,3 +529,53 @@ def test_group_refuses_option_like_names(groups: None) -> None:
     assert ctx.call("group.add", "--help") == "ERROR: invalid group name '--help'"
     assert runner.calls == []
     assert ctx.retcode == 1
+
+
+# --- service: offline systemd and masks ----------------------------------------------------
+
+
+def test_offline_is_systemctls_path_when_systemd_is_not_booted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service_mod, "SYSTEMD_RUNTIME", tmp_path / "run" / "systemd" / "system")
+    monkeypatch.setattr(service_mod.shutil, "which", lambda name: f"/usr/bin/{name}")
+    ctx, _ = make_ctx()
+    assert ctx.call("service.offline") == "/usr/bin/systemctl"
+    monkeypatch.setattr(service_mod.shutil, "which", lambda name: None)
+    assert ctx.call("service.offline") is None
+    (tmp_path / "run" / "systemd" / "system").mkdir(parents=True)
+    assert ctx.call("service.offline") is False
+
+
+def test_masked_reads_the_dev_null_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dirs = {False: tmp_path / "etc", True: tmp_path / "run"}
+    for path in dirs.values():
+        path.mkdir()
+    monkeypatch.setattr(service_mod, "MASK_DIRS", dirs)
+    (dirs[False] / "telnetd.service").symlink_to("/dev/null")
+    (dirs[True] / "cron.service").symlink_to("/lib/systemd/system/cron.service")
+    ctx, _ = make_ctx()
+    assert ctx.call("service.masked", "telnetd") is True
+    assert ctx.call("service.masked", "telnetd", True) is False
+    assert ctx.call("service.masked", "cron", True) is False
+    assert ctx.call("service.masked", "../x") == "ERROR: invalid service name '../x'"
+
+
+def test_mask_and_unmask_run_systemctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dirs = {False: tmp_path / "etc", True: tmp_path / "run"}
+    for path in dirs.values():
+        path.mkdir()
+    monkeypatch.setattr(service_mod, "MASK_DIRS", dirs)
+    monkeypatch.setattr(service_mod.shutil, "which", lambda name: f"/usr/bin/{name}")
+    ctx, runner = make_ctx({"systemctl mask --runtime telnetd.service": OK,
+                            "systemctl unmask telnetd.service": result(retcode=1)})
+    assert ctx.call("service.mask", "telnetd", runtime=True) is True
+    assert ctx.call("service.unmask", "telnetd") is True  # not masked: nothing to run
+    (dirs[False] / "telnetd.service").symlink_to("/dev/null")
+    assert ctx.call("service.unmask", "telnetd") is False
+    assert ctx.retcode == 1
+    assert cmds(runner) == ["systemctl mask --runtime telnetd.service",
+                            "systemctl unmask telnetd.service"]
+    monkeypatch.setattr(service_mod.shutil, "which", lambda name: None)
+    ctx, runner = make_ctx()
+    assert ctx.call("service.mask", "telnetd").startswith("ERROR: masking needs systemd")
+    assert runner.calls == []

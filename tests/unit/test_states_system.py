@@ -150,6 +150,8 @@ class FakeHost:
             "db": {"running": True, "enabled": True},
         }
         self.broken: set[str] = set()  # names whose changes fail
+        self.offline: str | bool = False  # systemctl's path when systemd is not booted
+        self.masks: set[tuple[str, bool]] = set()  # (service, runtime)
         self.users: dict[str, dict[str, Any]] = {}
         self.shadow: dict[str, str] = {}
         self.groups: dict[str, dict[str, Any]] = {"users": {"gid": 100, "members": []}}
@@ -234,6 +236,15 @@ class FakeHost:
                 svc["running"] = False
             else:
                 svc["enabled"] = action == "enable"
+            return True
+        return act
+
+    def mask_action(self, add: bool) -> Callable[..., Any]:
+        def act(ctx: Context, name: str, runtime: bool = False) -> bool:
+            self.calls.append(f"{'mask' if add else 'unmask'} {name} {runtime}")
+            if name in self.broken:
+                return False
+            (self.masks.add if add else self.masks.discard)((name, runtime))
             return True
         return act
 
@@ -340,6 +351,10 @@ class FakeHost:
         for action in ("available", "status", "enabled", "start", "stop", "restart", "reload",
                        "enable", "disable"):
             found[f"service.{action}"] = self.svc(action)
+        found["service.offline"] = lambda ctx: self.offline
+        found["service.masked"] = lambda ctx, name, runtime=False: (name, runtime) in self.masks
+        found["service.mask"] = self.mask_action(True)
+        found["service.unmask"] = self.mask_action(False)
         for key in ("uid", "gid", "shell", "home", "groups"):
             found[f"user.ch{key}"] = self.user_ch(key)
         return found
@@ -520,7 +535,7 @@ def test_service_mod_watch(states: Registry, host: FakeHost) -> None:
         return states.call(fake_ctx(host, test), "service.mod_watch", [], kwargs)
 
     assert watch(name="db", sfun="running", test=True) == {
-        "name": "db", "result": None, "changes": {"db": True},
+        "name": "db", "result": None, "changes": {},
         "comment": "Service is set to be restarted"}
     assert "restart db" not in host.calls
     assert watch(name="db", sfun="running")["comment"] == "Service restarted"
@@ -652,3 +667,73 @@ def test_group_absent(states: Registry, host: FakeHost) -> None:
         True, {"devs": ""}, "Removed group devs")
     ret = states.call(fake_ctx(host), "group.absent", [], {"name": "devs"})
     assert (ret["result"], ret["comment"]) == (True, "Group not present")
+
+
+# --- service: Salt's offline mode, masks, pending missing services ----------------------------
+
+
+def test_service_running_and_dead_do_nothing_when_systemd_is_offline(
+        states: Registry, host: FakeHost) -> None:
+    host.offline = "/usr/bin/systemctl"
+    for fun, name in (("service.running", "web"), ("service.dead", "db"),
+                      ("service.running", "nosuch")):
+        for test in (True, False):
+            ret = states.call(fake_ctx(host, test), fun, [], {"name": name, "enable": True})
+            assert ret == {"name": name, "result": True, "changes": {},
+                           "comment": "Running in OFFLINE mode. Nothing to do"}
+    assert host.services["web"] == {"running": False, "enabled": False}
+    # enabled/disabled still work offline, as in Salt
+    ret = states.call(fake_ctx(host), "service.enabled", [], {"name": "web"})
+    assert (ret["result"], ret["changes"]) == (True, {"web": True})
+
+
+def test_missing_service_is_pending_in_test_mode(states: Registry, host: FakeHost) -> None:
+    for fun, done in (("service.running", "started"), ("service.dead", "stopped"),
+                      ("service.enabled", "enabled")):
+        ret = states.call(fake_ctx(host, True), fun, [], {"name": "later"})
+        assert (ret["result"], ret["changes"], ret["comment"]) == (
+            None, {}, f"Service later not present; if created in this state run, it would "
+                      f"have been {done}")
+
+
+def test_service_masked_and_unmasked(states: Registry, host: FakeHost,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from minion.modules import service as service_mod
+    monkeypatch.setattr(service_mod, "systemctl_path", lambda: "/usr/bin/systemctl")
+
+    def call(fun: str, test: bool = False, **kwargs: Any) -> dict[str, Any]:
+        return states.call(fake_ctx(host, test), fun, [], {"name": "web", **kwargs})
+
+    ret = call("service.masked", test=True)
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        None, {"masked": {"old": False, "new": True}}, "Service web would be masked")
+    assert host.masks == set()
+    ret = call("service.masked", runtime=True)
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        True, {"runtime masked": {"old": False, "new": True}}, "Service web was runtime masked")
+    ret = call("service.masked", runtime=True)
+    assert (ret["changes"], ret["comment"]) == ({}, "Service web is already runtime masked")
+    ret = call("service.unmasked")
+    assert (ret["changes"], ret["comment"]) == ({}, "Service web was already unmasked")
+    ret = call("service.unmasked", runtime=True)
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        True, {"runtime masked": {"old": True, "new": False}},
+        "Service web was runtime unmasked")
+    host.broken.add("web")
+    ret = call("service.masked")
+    assert (ret["result"], ret["comment"]) == (False, "Failed to mask service 'web'")
+    monkeypatch.setattr(service_mod, "systemctl_path", lambda: None)
+    ret = call("service.masked")
+    assert (ret["result"], ret["comment"]) == (
+        False, "Service masking not available on this minion")
+
+
+def test_service_mod_watch_start_stops_first(states: Registry, host: FakeHost) -> None:
+    ret = states.call(fake_ctx(host, True), "service.mod_watch", [],
+                      {"name": "web", "sfun": "running"})
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        None, {}, "Service is set to be started")
+    host.calls.clear()
+    ret = states.call(fake_ctx(host), "service.mod_watch", [], {"name": "web", "sfun": "running"})
+    assert (ret["changes"], ret["comment"]) == ({"web": True}, "Service started")
+    assert host.calls == ["status web", "stop web", "start web"]
