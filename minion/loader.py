@@ -44,6 +44,7 @@ MODULES: dict[str, str] = {
     "ini": "minion.modules.ini",
     "alternatives": "minion.modules.alternatives",
     "debconf": "minion.modules.debconf",
+    "archive": "minion.modules.archive",
 }
 
 

@@ -37,4 +37,5 @@ STATE_MODULES: dict[str, str] = {
     "ini": "minion.states.ini",
     "alternatives": "minion.states.alternatives",
     "debconf": "minion.states.debconf",
+    "archive": "minion.states.archive",
 }

@@ -1,0 +1,3 @@
+@ROOT@/work/app:
+  archive.extracted:
+    - source: salt://app.tar.gz
