@@ -150,21 +150,24 @@ def prepare(case: Case, root: Path, impl: str) -> Path:
     return conf
 
 
-def command(impl: str, conf: Path, call: list[str]) -> list[str]:
-    """The argv that runs ``call`` masterless with ``impl``."""
+def command(impl: str, conf: Path, call: list[str], out: list[str]) -> list[str]:
+    """The argv that runs ``call`` masterless with ``impl``, printed with ``out``."""
     if impl == "salt":
-        return [SALT_CALL, "--local", "-c", str(conf), "--out", "json", *call]
-    return [sys.executable, "-m", "minion", "-c", str(conf), "call", "--local", *call,
-            "--out", "json"]
+        return [SALT_CALL, "--local", "-c", str(conf), "--no-color", *out, *call]
+    return [sys.executable, "-m", "minion", "-c", str(conf), "call", "--local", *call, *out]
 
 
-def run_call(impl: str, conf: Path, call: list[str], root: Path) -> Answer:
-    """Run one call and normalise what it returned."""
+def run_call(impl: str, conf: Path, call: list[str], root: Path,
+             out: list[str] | None = None) -> Answer:
+    """Run one call and normalise what it returned (its text, for an ``out`` other than json)."""
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(PROJECT)}
     env.pop("SALINE_CONFIG_DIR", None)
-    argv = command(impl, conf, _subst(call, str(root)))
+    argv = command(impl, conf, _subst(call, str(root)), out or ["--out", "json"])
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=str(root),
                           timeout=CALL_TIMEOUT, check=False)
+    files = snapshot(root / "work", str(root))
+    if out:
+        return Answer(normalise_text(proc.stdout, str(root)), proc.returncode, files)
     ret: Any
     try:
         data = json.loads(proc.stdout)
@@ -174,13 +177,34 @@ def run_call(impl: str, conf: Path, call: list[str], root: Path) -> Answer:
         lines = [ln.strip() for ln in proc.stderr.splitlines()]
         errors = [ln for ln in lines if ln and ln != "Usage:"]
         ret = {"__no_json__": True, "error": errors[0] if errors else ""}
-    return Answer(normalise(ret, str(root)), proc.returncode, snapshot(root / "work", str(root)))
+    return Answer(normalise(ret, str(root)), proc.returncode, files)
 
 
 def run_case(case: Case, impl: str, root: Path) -> list[Answer]:
     """Every call of ``case`` in one fresh root, in order."""
     conf = prepare(case, root, impl)
-    return [run_call(impl, conf, call, root) for call in case.calls]
+    out = None
+    if case.spec.get("out"):
+        out = ["--out", str(case.spec["out"]), *map(str, case.spec.get("out_options", []))]
+    return [run_call(impl, conf, call, root, out) for call in case.calls]
+
+
+TEXT_VOLATILE = [
+    (re.compile(r"(Started: +)\d\d:\d\d:\d\d\.\d+"), r"\1@TIME@"),
+    (re.compile(r"(Duration: +)[\d.]+ ms"), r"\1@DURATION@"),
+    (re.compile(r"(Total run time: +)[\d.]+ m?s"), r"\1@DURATION@"),
+    (re.compile(r"(start_time:\s+)\d\d:\d\d:\d\d\.\d+"), r"\1@TIME@"),
+    (re.compile(r"(duration:\s+)[\d.]+"), r"\1@DURATION@"),
+    (re.compile(r"(pid:\s+)\d+"), r"\1@PID@"),
+]
+
+
+def normalise_text(text: str, root: str) -> str:
+    """An outputter's text with the temp root, times, durations and pids replaced."""
+    text = _scrub(text, root)
+    for pattern, repl in TEXT_VOLATILE:
+        text = pattern.sub(repl, text)
+    return text
 
 
 def normalise(value: Any, root: str, key: str = "") -> Any:
