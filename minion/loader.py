@@ -45,6 +45,7 @@ MODULES: dict[str, str] = {
     "alternatives": "minion.modules.alternatives",
     "debconf": "minion.modules.debconf",
     "archive": "minion.modules.archive",
+    "environ": "minion.modules.environ",
 }
 
 

@@ -38,4 +38,5 @@ STATE_MODULES: dict[str, str] = {
     "alternatives": "minion.states.alternatives",
     "debconf": "minion.states.debconf",
     "archive": "minion.states.archive",
+    "environ": "minion.states.environ",
 }

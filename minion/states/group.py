@@ -1,9 +1,10 @@
 """Keep local groups present with the wanted gid and members, or absent, like Salt's ``group``.
 
 ``group.present`` reads the group with ``group.info``, compares the gid and
-the members it was given, and changes only those. A new group's changes are
-its ``group.info``; an existing group's are the keys that changed (``gid``,
-``members``) with their new values.
+the members it was given, and changes only those. As in Salt, a new group's
+changes are its ``group.info``, an existing group's are
+``{"Final": "All changes applied successfully"}`` with the changed keys in
+the comment, and ``test=True`` names what would change without changes.
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ def _users(value: str | Sequence[Any] | None) -> list[str] | None:
 
 def _diff(info: dict[str, Any], gid: int | None, members: list[str] | None,
           addusers: list[str] | None, delusers: list[str] | None) -> dict[str, Any]:
-    """What differs between the group `info` and the wanted gid and members."""
+    """What differs between the group `info` and the wanted gid and members (Salt's keys)."""
     diff: dict[str, Any] = {}
-    if gid is not None and info["gid"] != gid:
+    if gid and info["gid"] != gid:
         diff["gid"] = gid
     have = set(info["members"])
-    if members is not None and have != set(members):
-        diff["members"] = sorted(set(members))
+    if members is not None and not members:
+        if have:
+            diff["delusers"] = have
+    elif members and have != set(members):
+        diff["members"] = members
     missing = [u for u in addusers or [] if u not in have]
     if missing:
         diff["addusers"] = missing
@@ -50,7 +54,7 @@ def _apply(ctx: Context, name: str, diff: dict[str, Any]) -> None:
         ctx.call("group.members", name, diff["members"])
     for user in diff.get("addusers", []):
         ctx.call("group.adduser", name, user)
-    for user in diff.get("delusers", []):
+    for user in sorted(diff.get("delusers", [])):
         ctx.call("group.deluser", name, user)
 
 
@@ -58,10 +62,43 @@ def _conflict(members: list[str] | None, addusers: list[str] | None,
               delusers: list[str] | None) -> str | None:
     if members is not None and (addusers is not None or delusers is not None):
         return ('Error: Conflicting options "members" with "addusers" and/or "delusers" '
-                "can not be used together.")
+                "can not be used together. ")
     if set(addusers or []) & set(delusers or []):
         return "Error. Same user(s) can not be added and deleted simultaneously"
     return None
+
+
+def _gid_taken(ctx: Context, gid: int | None) -> str | None:
+    if gid is None:
+        return None
+    for entry in ctx.call("group.getent"):
+        if entry["gid"] == gid:
+            return str(entry["name"])
+    return None
+
+
+def _create(ctx: Context, ret: dict[str, Any], name: str, gid: int | None, system: bool,
+            non_unique: bool, members: list[str] | None,
+            addusers: list[str] | None) -> dict[str, Any]:
+    if ctx.test:
+        # Salt predicts no changes for a group it would add.
+        return result.done(ret, f"Group {name} set to be added", None)
+    taken = None if non_unique else _gid_taken(ctx, gid)
+    if taken is not None:
+        return result.fail(ret, f"Group {name} is not present but gid {gid} is already taken "
+                                f"by group {taken}")
+    if ctx.call("group.add", name, gid=gid, system=system, non_unique=non_unique) is not True:
+        return result.fail(ret, f"Failed to create new group {name}")
+    wanted = addusers or members
+    if wanted:
+        ctx.call("group.members", name, wanted)
+    ret["changes"] = ctx.call("group.info", name)
+    left = _diff(ret["changes"], gid, members, addusers, None)
+    if left:
+        ret["changes"] = {"Failed": left}
+        return result.fail(ret, f"Group {name} has been created but, some changes could not "
+                                "be applied")
+    return result.done(ret, f"New group {name} created")
 
 
 def present(
@@ -83,7 +120,8 @@ def present(
     system
         Create it as a system group (only when it is created).
     members
-        Exactly these members (not together with addusers/delusers).
+        Exactly these members (not together with addusers/delusers); an
+        empty list removes every member.
     addusers, delusers
         Users to add to / remove from the group, leaving the other members.
     non_unique
@@ -97,37 +135,28 @@ def present(
     wanted_members, add, remove = _users(members), _users(addusers), _users(delusers)
     error = _conflict(wanted_members, add, remove)
     if error:
-        return result.fail(ret, error)
-    number = None if gid is None or gid == "" else int(gid)
+        return result.done(ret, error, None)
+    try:
+        number = None if gid is None or gid == "" else int(gid)
+    except (TypeError, ValueError):
+        return result.fail(ret, "Invalid gid")
     info = ctx.call("group.info", name)
     if not info:
-        new = {"name": name, "gid": number, "members": sorted(set(wanted_members or add or []))}
-        new = {key: value for key, value in new.items() if value not in (None, [])}
-        if (r := result.pending(ctx, ret, new, f"Group {name} set to be added")):
-            return r
-        if ctx.call("group.add", name, gid=number, system=system,
-                    non_unique=non_unique) is not True:
-            return result.fail(ret, f"Failed to create new group {name}")
-        _apply(ctx, name, _diff(ctx.call("group.info", name), None, wanted_members, add, None))
-        ret["changes"] = ctx.call("group.info", name)
-        left = _diff(ret["changes"], number, wanted_members, add, None)
-        if left:
-            return result.fail(ret, f"Group {name} created, but these changes failed: {left}")
-        return result.done(ret, f"New group {name} created")
+        return _create(ctx, ret, name, number, system, non_unique, wanted_members, add)
     diff = _diff(info, number, wanted_members, add, remove)
     if not diff:
         return result.done(ret, f"Group {name} is present and up to date")
-    lines = "".join(f"{key}: {value}\n" for key, value in diff.items())
-    if (r := result.pending(ctx, ret, diff,
-                            f"The following group attributes are set to be changed:\n{lines}")):
-        return r
+    comment = "The following group attributes are set to be changed:\n" + "".join(
+        f"{key}: {value}\n" for key, value in diff.items())
+    if ctx.test:
+        return result.done(ret, comment, None)
     _apply(ctx, name, diff)
-    after = ctx.call("group.info", name)
-    ret["changes"] = {key: after[key] for key in ("gid", "members") if info[key] != after[key]}
-    left = _diff(after, number, wanted_members, add, remove)
+    left = _diff(ctx.call("group.info", name), number, wanted_members, add, remove)
     if left:
-        return result.fail(ret, f"Some changes could not be applied: {left}")
-    return result.done(ret, f"Updated group {name}")
+        ret["changes"] = {"Failed": left}
+        return result.fail(ret, comment + "Some changes could not be applied")
+    ret["changes"] = {"Final": "All changes applied successfully"}
+    return result.done(ret, comment)
 
 
 def absent(ctx: Context, name: str) -> dict[str, Any]:
@@ -143,8 +172,8 @@ def absent(ctx: Context, name: str) -> dict[str, Any]:
     ret = result.new(name)
     if not ctx.call("group.info", name):
         return result.done(ret, "Group not present")
-    if (r := result.pending(ctx, ret, {name: ""}, f"Group {name} is set for removal")):
-        return r
+    if ctx.test:
+        return result.done(ret, f"Group {name} is set for removal", None)
     if ctx.call("group.delete", name) is not True:
         return result.fail(ret, f"Failed to remove group {name}")
     ret["changes"][name] = ""

@@ -109,7 +109,8 @@ def options_present(ctx: Context, name: str, sections: dict[str, Any] | None = N
 
     CLI Example:
 
-        minion call --local state.single ini.options_present /etc/app.ini sections='{main: {port: 80}}'
+        minion call --local state.single ini.options_present /etc/app.ini \
+            sections='{main: {port: 80}}'
     """
     ret = result.new(name)
     wanted = dict(sections or {})

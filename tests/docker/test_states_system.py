@@ -87,6 +87,9 @@ def getent(box: Container, db: str, key: str) -> str:
 
 def test_user_and_group_present_twice_then_absent(container: Container) -> None:
     box = container
+    ret = state(box, "group.present", name="devs", gid=3100, test=True)
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        None, {}, "Group devs set to be added")
     ret = state(box, "group.present", name="devs", gid=3100)
     assert (ret["result"], ret["comment"]) == (True, "New group devs created")
     assert ret["changes"] == {"name": "devs", "passwd": "x", "gid": 3100, "members": []}
@@ -113,8 +116,9 @@ def test_user_and_group_present_twice_then_absent(container: Container) -> None:
 
     changed = {**user, "shell": "/bin/sh", "groups": ["users"], "password": HASH + "x"}
     ret = state(box, "user.present", test=True, **changed)
-    assert ret["result"] is None
-    assert ret["changes"] == {"shell": "/bin/sh", "groups": ["users"], "passwd": REDACTED}
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        None, {}, "The following user attributes are set to be changed:\n"
+                  f"groups: ['users']\nshell: /bin/sh\npasswd: {REDACTED}\n")
     ret = state(box, "user.present", **changed)
     assert (ret["result"], ret["comment"]) == (True, "Updated user alice")
     assert ret["changes"] == {"shell": "/bin/sh", "groups": ["alice", "users"],
@@ -123,11 +127,13 @@ def test_user_and_group_present_twice_then_absent(container: Container) -> None:
     assert getent(box, "shadow", "alice").split(":")[1] == HASH + "x"
     assert state(box, "user.present", **changed)["changes"] == {}
 
+    final = {"Final": "All changes applied successfully"}
     ret = state(box, "group.present", name="devs", members=["alice"])
-    assert (ret["result"], ret["changes"]) == (True, {"members": ["alice"]})
+    assert (ret["result"], ret["changes"]) == (True, final)
+    assert getent(box, "group", "devs") == "devs:x:3100:alice"
     assert state(box, "group.present", name="devs", members=["alice"])["changes"] == {}
     ret = state(box, "group.present", name="devs", gid=3200, delusers=["alice"])
-    assert (ret["result"], ret["changes"]) == (True, {"gid": 3200, "members": []})
+    assert (ret["result"], ret["changes"]) == (True, final)
     assert getent(box, "group", "devs") == "devs:x:3200:"
 
     ret = state(box, "user.absent", name="alice", purge=True)
@@ -135,6 +141,8 @@ def test_user_and_group_present_twice_then_absent(container: Container) -> None:
                                                       "alice": "removed"})
     assert box.sh("getent passwd alice || test -e /home/alice").returncode != 0
     assert state(box, "user.absent", name="alice")["comment"] == "User alice is not present"
+    ret = state(box, "group.absent", name="devs", test=True)
+    assert (ret["result"], ret["changes"]) == (None, {})
     ret = state(box, "group.absent", name="devs")
     assert (ret["result"], ret["changes"]) == (True, {"devs": ""})
     assert state(box, "group.absent", name="devs")["comment"] == "Group not present"

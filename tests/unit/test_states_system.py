@@ -372,7 +372,7 @@ class FakeHost:
                 fields = [*gecos.split(","), "", "", "", "", ""][:5]
                 keys = ("fullname", "roomnumber", "workphone", "homephone", "other")
                 self.users[name].update(zip(keys, fields, strict=True))
-            case ["groupmod", "-g", gid, name]:
+            case ["groupmod", "-g", gid, name] if name not in self.broken:
                 self.groups[name]["gid"] = int(gid)
             case ["dpkg-query", "--show", _, *names]:
                 lines = "".join(f"{n}\t{'hold' if n in self.held else 'install'} ok installed\n"
@@ -557,8 +557,9 @@ def test_user_present_creates_then_is_idempotent(states: Registry, host: FakeHos
     args = {"name": "deploy", "shell": "/bin/bash", "groups": ["users"], "password": "$6$h",
             "fullname": "Deploy Bot"}
     ret = states.call(fake_ctx(host, test=True), "user.present", [], args)
-    assert (ret["result"], ret["comment"]) == (None, "User deploy set to be added")
-    assert ret["changes"]["passwd"] == "XXX-REDACTED-XXX" and "deploy" not in host.users
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        None, {}, "User deploy set to be added")
+    assert "deploy" not in host.users
     ret = states.call(fake_ctx(host), "user.present", [], args)
     assert (ret["result"], ret["comment"]) == (True, "New user deploy created")
     assert ret["changes"]["shell"] == "/bin/bash" and ret["changes"]["groups"] == [
@@ -576,10 +577,10 @@ def test_user_present_changes_only_what_differs(states: Registry, host: FakeHost
     args = {"name": "deploy", "shell": "/bin/zsh", "groups": ["extra"], "password": "$6$new",
             "homephone": "555"}
     ret = states.call(fake_ctx(host, test=True), "user.present", [], args)
-    assert ret["result"] is None
-    assert ret["changes"] == {"shell": "/bin/zsh", "groups": ["extra"],
-                              "passwd": "XXX-REDACTED-XXX", "homephone": "555"}
-    assert ret["comment"].startswith("The following user attributes are set to be changed:\n")
+    assert (ret["result"], ret["changes"]) == (None, {})
+    assert ret["comment"] == (
+        "The following user attributes are set to be changed:\ngroups: ['extra']\n"
+        "shell: /bin/zsh\npasswd: XXX-REDACTED-XXX\nhomephone: 555\n")
     ret = states.call(fake_ctx(host), "user.present", [], args)
     assert (ret["result"], ret["comment"]) == (True, "Updated user deploy")
     assert ret["changes"] == {"shell": "/bin/zsh", "groups": ["deploy", "extra"],
@@ -631,7 +632,8 @@ def test_user_absent(states: Registry, host: FakeHost) -> None:
 def test_group_present_rhythm(states: Registry, host: FakeHost) -> None:
     args = {"name": "devs", "gid": 3000, "members": ["alice", "bob"]}
     ret = states.call(fake_ctx(host, test=True), "group.present", [], args)
-    assert (ret["result"], ret["comment"]) == (None, "Group devs set to be added")
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        None, {}, "Group devs set to be added")
     assert "devs" not in host.groups
     ret = states.call(fake_ctx(host), "group.present", [], args)
     assert (ret["result"], ret["comment"]) == (True, "New group devs created")
@@ -641,27 +643,36 @@ def test_group_present_rhythm(states: Registry, host: FakeHost) -> None:
     assert (ret["result"], ret["changes"], ret["comment"]) == (
         True, {}, "Group devs is present and up to date")
     args = {"name": "devs", "gid": 3001, "members": ["bob"]}
+    comment = ("The following group attributes are set to be changed:\n"
+               "gid: 3001\nmembers: ['bob']\n")
     ret = states.call(fake_ctx(host, test=True), "group.present", [], args)
-    assert (ret["result"], ret["changes"]) == (None, {"gid": 3001, "members": ["bob"]})
+    assert (ret["result"], ret["changes"], ret["comment"]) == (None, {}, comment)
     ret = states.call(fake_ctx(host), "group.present", [], args)
     assert (ret["result"], ret["changes"], ret["comment"]) == (
-        True, {"gid": 3001, "members": ["bob"]}, "Updated group devs")
+        True, {"Final": "All changes applied successfully"}, comment)
+    assert host.groups["devs"] == {"gid": 3001, "members": ["bob"]}
+    ret = states.call(fake_ctx(host), "group.present", [], {"name": "devs", "members": []})
+    assert (ret["result"], ret["comment"]) == (
+        True, "The following group attributes are set to be changed:\ndelusers: {'bob'}\n")
+    assert host.groups["devs"]["members"] == []
 
 
 def test_group_addusers_delusers(states: Registry, host: FakeHost) -> None:
     host.groups["devs"] = {"gid": 3000, "members": ["alice"]}
     ret = states.call(fake_ctx(host), "group.present", [],
                       {"name": "devs", "addusers": ["bob"], "delusers": "alice"})
-    assert (ret["result"], ret["changes"]) == (True, {"members": ["bob"]})
+    assert (ret["result"], ret["changes"]) == (
+        True, {"Final": "All changes applied successfully"})
+    assert host.groups["devs"]["members"] == ["bob"]
     ret = states.call(fake_ctx(host), "group.present", [],
                       {"name": "devs", "addusers": ["bob"], "members": ["bob"]})
-    assert ret["result"] is False and "Conflicting options" in ret["comment"]
+    assert ret["result"] is None and "Conflicting options" in ret["comment"]
 
 
 def test_group_absent(states: Registry, host: FakeHost) -> None:
     host.groups["devs"] = {"gid": 3000, "members": []}
     ret = states.call(fake_ctx(host, test=True), "group.absent", [], {"name": "devs"})
-    assert (ret["result"], ret["changes"]) == (None, {"devs": ""})
+    assert (ret["result"], ret["changes"]) == (None, {})
     ret = states.call(fake_ctx(host), "group.absent", [], {"name": "devs"})
     assert (ret["result"], ret["changes"], ret["comment"]) == (
         True, {"devs": ""}, "Removed group devs")
@@ -737,3 +748,30 @@ def test_service_mod_watch_start_stops_first(states: Registry, host: FakeHost) -
     ret = states.call(fake_ctx(host), "service.mod_watch", [], {"name": "web", "sfun": "running"})
     assert (ret["changes"], ret["comment"]) == ({"web": True}, "Service started")
     assert host.calls == ["status web", "stop web", "start web"]
+
+
+def test_user_present_with_groups_pending_creation(states: Registry, host: FakeHost) -> None:
+    args = {"name": "deploy", "groups": ["users", "later"], "gid": "later"}
+    ret = states.call(fake_ctx(host, test=True), "user.present", [], args)
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        None, {}, "User deploy set to be added (pending groups: later)")
+    states.call(fake_ctx(host), "user.present", [], {"name": "deploy", "groups": ["users"]})
+    ret = states.call(fake_ctx(host, test=True), "user.present", [],
+                      {"name": "deploy", "groups": ["later"], "shell": "/bin/zsh"})
+    assert (ret["result"], ret["comment"]) == (
+        None, "The following user attributes are set to be changed:\ngroups: []\n"
+              "shell: /bin/zsh\ngroups (pending creation): later\n")
+    ret = states.call(fake_ctx(host), "user.present", [], args)
+    assert (ret["result"], ret["comment"]) == (
+        False, "The following group(s) are not present: later")
+
+
+def test_group_present_gid_taken_and_failed_changes(states: Registry, host: FakeHost) -> None:
+    ret = states.call(fake_ctx(host), "group.present", [], {"name": "devs", "gid": 100})
+    assert (ret["result"], ret["comment"]) == (
+        False, "Group devs is not present but gid 100 is already taken by group users")
+    host.groups["devs"] = {"gid": 3000, "members": []}
+    host.broken.add("devs")
+    ret = states.call(fake_ctx(host), "group.present", [], {"name": "devs", "gid": 3001})
+    assert (ret["result"], ret["changes"]) == (False, {"Failed": {"gid": 3001}})
+    assert ret["comment"].endswith("gid: 3001\nSome changes could not be applied")
