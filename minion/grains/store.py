@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from common.crypto import write_private
+from minion.modules import _merge
 
 _LOCK = threading.Lock()
 
@@ -110,16 +111,6 @@ def _list_index(items: list[Any], head: str) -> int | None:
                  if isinstance(item, Mapping) and head in item), None)
 
 
-def merge_into(dest: dict[str, Any], upd: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge `upd` into `dest` recursively (mappings merge, anything else replaces)."""
-    for key, val in upd.items():
-        if isinstance(dest.get(key), dict) and isinstance(val, Mapping):
-            merge_into(dest[key], val)
-        else:
-            dest[key] = copy.deepcopy(val)
-    return dest
-
-
 def filter_by(
     lookup: Mapping[Any, Any],
     value: Any,
@@ -135,7 +126,10 @@ def filter_by(
     """
     found = None
     for each in value if isinstance(value, list) else [value]:
-        match = next((k for k in lookup if fnmatch.fnmatchcase(str(each), str(k))), None)
+        text = str(each)
+        # An exact key wins before globbing, so keys with [ ] in them still match.
+        match = next((k for k in lookup if text == str(k) or fnmatch.fnmatchcase(text, str(k))),
+                     None)
         if match is not None and lookup[match] is not None:
             found = lookup[match]
             break
@@ -146,16 +140,14 @@ def filter_by(
             ret = copy.deepcopy(base_values)
         elif isinstance(base_values, Mapping):
             if not isinstance(ret, Mapping):
-                raise ValueError("filter_by: the base and the looked-up values must both be "
-                                 "mappings")
-            ret = merge_into(copy.deepcopy(dict(base_values)), ret)
+                raise ValueError("filter_by default and look-up values must both be "
+                                 "dictionaries.")
+            ret = _merge.update(copy.deepcopy(dict(base_values)), ret)
     if merge:
         if not isinstance(merge, Mapping):
-            raise ValueError(f"merge: expected a mapping, got {merge!r}")
+            raise ValueError("filter_by merge argument must be a dictionary.")
         if ret is None:
             ret = copy.deepcopy(dict(merge))
-        elif isinstance(ret, dict):
-            merge_into(ret, merge)
         else:
-            raise ValueError("filter_by: merge needs the looked-up value to be a mapping")
+            _merge.update(ret, copy.deepcopy(dict(merge)))
     return ret

@@ -13,7 +13,7 @@ from minion.context import Context
 
 __all__ = [
     "cache_dir", "cache_file", "get_dir", "get_file", "get_file_str", "hash_file",
-    "list_master", "list_master_dirs",
+    "list_master", "list_master_dirs", "list_states",
 ]
 
 
@@ -116,6 +116,28 @@ def list_master(ctx: Context, saltenv: str = "base", prefix: str = "") -> list[s
         master run '*' cp.list_master prefix=web
     """
     return ctx.fileclient().list(saltenv, prefix)
+
+
+def list_states(ctx: Context, saltenv: str | None = None) -> list[str]:
+    """List the SLS names the file server has in an environment, sorted.
+
+    ``a/b.sls`` is ``a.b`` and ``a/init.sls`` is ``a``.
+
+    saltenv
+        The environment (default: the minion's ``saltenv`` option, else ``base``).
+
+    CLI Example:
+
+        master run '*' cp.list_states
+    """
+    env = saltenv or ctx.opts.get("saltenv") or "base"
+    states = set()
+    for path in ctx.fileclient().list(env):
+        if path.endswith("/init.sls"):
+            states.add(path[:-9].replace("/", "."))
+        elif path.endswith(".sls"):
+            states.add(path[:-4].replace("/", "."))
+    return sorted(states)
 
 
 def list_master_dirs(ctx: Context, saltenv: str = "base", prefix: str = "") -> list[str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
+
+import yaml
 
 from minion.context import Context
 from minion.grains import store
@@ -30,8 +32,10 @@ _MISSING = object()
 def traverse(data: Any, key: str, default: Any = "", delimiter: str = ":") -> Any:
     """Follow ``a:b:0`` through nested mappings and lists; `default` if it breaks.
 
-    A list step takes an integer index, or else picks the first mapping in
-    the list that has the key (as Salt does for lists of single-key dicts).
+    The rules are Salt's: a list step takes the first mapping in the list
+    that has the key (an integer key, for a number) and otherwise, for a
+    number, the item at that index; a mapping step that misses retries with
+    the key read as YAML, so ``ports:80`` reaches an integer key 80.
     """
     current = data
     for part in key.split(delimiter) if delimiter else [key]:
@@ -42,16 +46,52 @@ def traverse(data: Any, key: str, default: Any = "", delimiter: str = ":") -> An
 
 
 def _step(current: Any, part: str) -> Any:
-    if isinstance(current, Mapping):
-        return current.get(part, _MISSING)
-    if isinstance(current, Sequence) and not isinstance(current, str | bytes):
+    if isinstance(current, list):
+        return _list_step(current, part)
+    if not isinstance(current, Mapping):
+        return _MISSING
+    if part in current:
+        return current[part]
+    alt = _yaml_key(part)
+    if alt is _MISSING:
+        return _MISSING
+    try:
+        return current.get(alt, _MISSING)
+    except TypeError:
+        return _MISSING
+
+
+def _list_step(current: list[Any], part: str) -> Any:
+    try:
+        index: Any = int(part)
+    except ValueError:
+        index = part
+    for element in current:
+        if isinstance(element, Mapping) and index in element:
+            return element[index]
+    if isinstance(index, int):
         try:
-            return current[int(part)]
-        except (ValueError, IndexError):
-            pass
-        for element in current:
-            if isinstance(element, Mapping) and part in element:
-                return element[part]
+            return current[index]
+        except IndexError:
+            return _MISSING
+    return _MISSING
+
+
+def _yaml_key(part: str) -> Any:
+    """The scalar `part` reads as in YAML (1, 1.5, true, null), or _MISSING if the same."""
+    text = part.strip()
+    if text in ("", "---", "...") or any(c in part for c in "\t\r\n#"):
+        return _MISSING
+    if "_" in text and all(c in "0123456789_" for c in text):
+        return _MISSING
+    if part == "None":
+        return None
+    try:
+        value = yaml.safe_load(part)
+    except yaml.YAMLError:
+        return _MISSING
+    if value is None or isinstance(value, bool | int | float):
+        return _MISSING if value == part else value
     return _MISSING
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import socket
 import threading
 import time
@@ -20,15 +21,23 @@ import psutil
 from minion.context import Context
 
 __all__ = [
+    "calc_net",
     "connect",
+    "convert_cidr",
     "default_route",
     "get_fqdn",
     "get_hostname",
     "hwaddr",
+    "in_subnet",
     "interfaces",
     "ip_addrs",
     "ip_addrs6",
+    "ip_in_subnet",
+    "ipaddrs",
+    "ipaddrs6",
     "ping",
+    "subnets",
+    "subnets6",
 ]
 
 # Route flags of /proc/net/route and /proc/net/ipv6_route (linux/route.h,
@@ -41,6 +50,8 @@ _RTF_LETTERS_V6: tuple[tuple[int, str], ...] = (
     (0x0001, "U"), (0x0200, "!"), (0x0002, "G"), (0x0004, "H"), (0x10000, "D"),
     (0x40000, "A"), (0x1000000, "C"), (0x400000, "e"),
 )
+log = logging.getLogger(__name__)
+
 _RTF_UP = 0x0001
 _RTF_REJECT = 0x0200
 _FQDN_BUDGET = 2.0  # seconds we wait for the resolver in get_fqdn
@@ -181,6 +192,127 @@ def ip_addrs6(
         master run '*' network.ip_addrs6 interface=eth0
     """
     return _addresses(ctx, "inet6", interface, include_loopback, cidr, type)
+
+
+def ipaddrs(
+    ctx: Context, interface: str | None = None, include_loopback: bool = False,
+    cidr: str | None = None, type: str | None = None,
+) -> list[str]:
+    """Return the minion's IPv4 addresses, sorted (another name of ``network.ip_addrs``).
+
+    CLI Example:
+
+        master run '*' network.ipaddrs
+    """
+    return ip_addrs(ctx, interface, include_loopback, cidr, type)
+
+
+def ipaddrs6(
+    ctx: Context, interface: str | None = None, include_loopback: bool = False,
+    cidr: str | None = None, type: str | None = None,
+) -> list[str]:
+    """Return the minion's IPv6 addresses, sorted (another name of ``network.ip_addrs6``).
+
+    CLI Example:
+
+        master run '*' network.ipaddrs6
+    """
+    return ip_addrs6(ctx, interface, include_loopback, cidr, type)
+
+
+def calc_net(ctx: Context, ip_addr: str, netmask: str | None = None) -> str:
+    """Return the network, in CIDR notation, that an address belongs to.
+
+    ip_addr
+        An address, optionally with a prefix: ``192.168.1.7/24``.
+    netmask
+        A netmask or prefix length for an address given without one.
+
+    CLI Example:
+
+        master run '*' network.calc_net 192.168.1.7 255.255.255.0
+    """
+    text = f"{ip_addr}/{netmask}" if netmask is not None else str(ip_addr)
+    return str(ipaddress.ip_network(text, strict=False))
+
+
+def convert_cidr(ctx: Context, cidr: str) -> dict[str, str]:
+    """Return the network address, netmask and broadcast address of a CIDR network.
+
+    CLI Example:
+
+        master run '*' network.convert_cidr 172.31.0.0/16
+    """
+    net = ipaddress.ip_network(calc_net(ctx, cidr))
+    return {"network": str(net.network_address), "netmask": str(net.netmask),
+            "broadcast": str(net.broadcast_address)}
+
+
+def _in_network(cidr: str, addresses: list[str]) -> bool:
+    try:
+        net = ipaddress.ip_network(cidr)
+    except ValueError:
+        log.error("Invalid CIDR '%s'", cidr)
+        return False
+    return any(ipaddress.ip_address(a) in net for a in addresses)
+
+
+def ip_in_subnet(ctx: Context, ip_addr: str, cidr: str) -> bool:
+    """Tell whether an address lies inside a network (``10.0.0.0/8``).
+
+    CLI Example:
+
+        master run '*' network.ip_in_subnet 172.17.0.4 172.16.0.0/12
+    """
+    return _in_network(cidr, list(ip_addr) if isinstance(ip_addr, list | tuple) else [ip_addr])
+
+
+def in_subnet(ctx: Context, cidr: str) -> bool:
+    """Tell whether one of this minion's addresses lies inside a network.
+
+    CLI Example:
+
+        master run '*' network.in_subnet 10.0.0.0/16
+    """
+    return _in_network(cidr, ip_addrs(ctx) + ip_addrs6(ctx))
+
+
+def _subnets(ctx: Context, family: str, interfaces_: str | list[str] | None) -> list[str]:
+    names = [interfaces_] if isinstance(interfaces_, str) else interfaces_
+    found = set()
+    for ifname, data in interfaces(ctx).items():
+        if names is not None and ifname not in names:
+            continue
+        for entry in data.get(family, []):
+            mask = entry.get("netmask") if family == "inet" else entry.get("prefixlen")
+            iface = ipaddress.ip_interface(f"{entry['address']}/{mask}" if mask
+                                           else entry["address"])
+            if not iface.is_loopback:
+                found.add(iface.network)
+    return [str(net) for net in sorted(found)]
+
+
+def subnets(ctx: Context, interfaces: str | list[str] | None = None) -> list[str]:
+    """Return the IPv4 networks this minion is on (loopback left out), sorted.
+
+    interfaces
+        Only those of this interface (or list of interfaces).
+
+    CLI Example:
+
+        master run '*' network.subnets eth0
+    """
+    return _subnets(ctx, "inet", interfaces)
+
+
+def subnets6(ctx: Context) -> list[str]:
+    """Return the IPv6 networks this minion is on (loopback left out), sorted.
+
+    CLI Example:
+
+        master run '*' network.subnets6
+    """
+    return _subnets(ctx, "inet6", None)
 
 
 def hwaddr(ctx: Context, iface: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import secrets
 import string
@@ -19,6 +20,7 @@ __all__ = [
     "fib",
     "kwarg",
     "ping",
+    "provider",
     "rand_str",
     "retcode",
     "sleep",
@@ -59,6 +61,50 @@ def echo(ctx: Context, text: str) -> str:
         master run '*' test.echo 'hello world'
     """
     return text
+
+
+# Salt's file names for the modules whose file is not named as the module.
+_PROVIDERS = {
+    "cmd": "cmdmod",
+    "user": "useradd",
+    "group": "groupadd",
+    "log": "logmod",
+    "sys": "sysmod",
+    "ini": "ini_manage",
+    "debconf": "debconfmod",
+}
+_PKG_PROVIDERS = {
+    "Debian": "aptpkg", "RedHat": "yumpkg", "Suse": "zypperpkg", "Arch": "pacmanpkg",
+    "Alpine": "apkpkg", "Gentoo": "ebuildpkg",
+}
+_SERVICE_PROVIDERS = {
+    "Debian": "debian_service", "RedHat": "rh_service", "Gentoo": "gentoo_service",
+    "Alpine": "gentoo_service", "Suse": "rh_service",
+}
+
+
+def provider(ctx: Context, module: str) -> str:
+    """Return the name Salt gives the implementation of a module on this host.
+
+    Formulas branch on it, e.g. ``test.provider('service')`` is
+    ``systemd_service`` on a host booted with systemd and ``debian_service``
+    on a Debian host without it; ``pkg`` is ``aptpkg`` on Debian. A module
+    this minion does not have gives an empty string.
+
+    CLI Example:
+
+        master run '*' test.provider service
+    """
+    if not any(name.startswith(f"{module}.") for name in ctx.registry.functions):
+        return ""
+    family = str(ctx.grains.get("os_family", ""))
+    if module == "pkg":
+        return _PKG_PROVIDERS.get(family, "pkg")
+    if module == "service":
+        if os.path.isdir("/run/systemd/system"):
+            return "systemd_service"
+        return _SERVICE_PROVIDERS.get(family, "service")
+    return _PROVIDERS.get(module, module)
 
 
 def version(ctx: Context) -> str:

@@ -164,5 +164,5 @@ def test_filter_by(tmp_path: Path, grains: dict[str, Any], kwargs: dict[str, Any
 def test_filter_by_nested_grain_and_plain_values(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, {"env": {"tier": "prod"}})
     assert ctx.call("grains.filter_by", {"prod": 3, "dev": 1}, grain="env:tier") == 3
-    with pytest.raises(ValueError, match="mapping"):
+    with pytest.raises(TypeError, match="non-dict"):
         ctx.call("grains.filter_by", {"prod": 3}, grain="env:tier", merge={"a": 1})

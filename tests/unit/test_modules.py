@@ -49,7 +49,7 @@ def ctx() -> Context:
 def test_registry_exposes_exactly_all(ctx: Context) -> None:
     assert sorted(n for n in ctx.registry.functions if n.startswith("test.")) == [
         "test.arg", "test.echo", "test.exception", "test.false", "test.fib", "test.kwarg",
-        "test.ping", "test.rand_str", "test.retcode", "test.sleep", "test.true",
+        "test.ping", "test.provider", "test.rand_str", "test.retcode", "test.sleep", "test.true",
         "test.version", "test.versions_report",
     ]
     assert sorted(n for n in ctx.registry.functions if n.startswith("cmd.")) == [
