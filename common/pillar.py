@@ -1,22 +1,27 @@
 """Compiling pillar for one minion from `pillar_roots`.
 
 The top file maps targets to pillar SLS files per environment; each SLS is
-rendered (jinja then YAML by default) with the minion's ``grains`` and the
-``opts`` in context, and the results are deep-merged in top-file order.
-Errors do not stop compilation: they are collected in ``_errors``, as Salt
-does, so a state run can refuse to go on with broken pillar.
+rendered (jinja then YAML by default) with what Salt gives a pillar SLS:
+``grains``, ``opts``, ``salt`` (where the compiler is given the functions),
+``saltenv``, ``sls``, ``tplfile``, ``tpldir``, ``tplpath``, ``slspath``...
+The results are deep-merged in top-file order. Errors do not stop
+compilation: they are collected in ``_errors`` in Salt's words, so a state
+run can refuse to go on with broken pillar; the details go to the log
+(into ``_errors`` too with ``pillar_safe_render_error: False``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from common import targeting
 from common.fileroots import FileRoots, FileServerError
-from common.render import RenderError, render_sls
+from common.render import RenderError, path_names, render_sls
 
 MAX_INCLUDE_DEPTH = 20
+log = logging.getLogger(__name__)
 
 
 class RootsSource:
@@ -59,10 +64,13 @@ def sls_path(name: str) -> list[str]:
 class PillarCompiler:
     """Compile pillar from one set of roots (the master's or a masterless minion's)."""
 
-    def __init__(self, roots: Mapping[str, Any], opts: Mapping[str, Any]) -> None:
+    def __init__(self, roots: Mapping[str, Any], opts: Mapping[str, Any],
+                 functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self.roots = FileRoots(roots)
         self.source = RootsSource(self.roots)
         self.opts = opts
+        # `salt` in pillar templates: the minion's execution functions, when given.
+        self.functions = functions
 
     def compile(self, minion_id: str, grains: Mapping[str, Any],
                 extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -105,13 +113,24 @@ class PillarCompiler:
             text = self.source.get_source(env, path)
         except FileNotFoundError:
             return None
-        context = {"grains": grains, "opts": self.opts, "saltenv": env, "pillar": {},
-                   "sls": path.removesuffix(".sls").replace("/", ".")}
+        sls = path.removesuffix(".sls").removesuffix("/init").replace("/", ".")
+        context: dict[str, Any] = {"grains": grains, "opts": self.opts, "saltenv": env,
+                                   "pillar": {}, "sls": sls}
+        if self.functions is not None:
+            context["salt"] = self.functions
+        context.update(path_names(sls, path, str(self.roots.find(env, path))))
         try:
             return render_sls(text, path, context, self.source, env)
         except RenderError as exc:
-            errors.append(f"pillar {env}: {exc}")
+            errors.append(self._render_error(sls, exc))
             return None
+
+    def _render_error(self, sls: str, exc: RenderError) -> str:
+        detail = f"Rendering SLS '{sls}' failed, render error:\n{exc}"
+        log.critical("%s", detail)
+        if self.opts.get("pillar_safe_render_error", True):
+            return f"Rendering SLS '{sls}' failed. Please see master log for details."
+        return detail
 
     def _merge_sls(self, env: str, name: str, grains: Mapping[str, Any],
                    pillar: dict[str, Any], errors: list[str], seen: set[str],
@@ -128,12 +147,13 @@ class PillarCompiler:
             data = self._render(env, path, grains, errors)
             break
         else:
-            errors.append(f"pillar {env}: no SLS {name!r} (specified in the top file)")
+            errors.append(f"Specified SLS '{name}' in environment '{env}' is not available "
+                          "on the salt master")
             return
         if data is None:
             return
         if not isinstance(data, dict):
-            errors.append(f"pillar {env}: SLS {name!r} does not render to a mapping")
+            errors.append(f"SLS '{name}' does not render to a dictionary")
             return
         includes = data.pop("include", [])
         for inc in includes if isinstance(includes, list) else [includes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,14 @@ def _hash_from_file(ctx: Context, hash_url: str, url: str, saltenv: str) -> str:
 
 
 def render(ctx: Context, text: str, template: str | None, name: str, saltenv: str,
-           context: Any = None, defaults: Any = None) -> str:
-    """Render `text` with the template engine, or return it when there is none."""
+           context: Any = None, defaults: Any = None,
+           names: Mapping[str, Any] | None = None) -> str:
+    """Render `text` with the template engine, or return it when there is none.
+
+    The template sees salt, grains, pillar, opts and saltenv, then `names`
+    (for a source file: ``source``, ``name``, ``user``, ``group``, ``mode``,
+    ``attrs``, as Salt gives them), then `defaults` and `context`.
+    """
     if not template:
         return text
     if str(template).lower() != "jinja":
@@ -102,12 +109,29 @@ def render(ctx: Context, text: str, template: str | None, name: str, saltenv: st
     for arg, value in (("context", context), ("defaults", defaults)):
         if value is not None and not isinstance(value, dict):
             raise StateError(f"{arg} must be a mapping, got {type(value).__name__}")
-    extra = {**(defaults or {}), **(context or {})}
-    return render_jinja(text, name, template_context(ctx, saltenv, extra), ctx.files, saltenv)
+    extra = {**(names or {}), **(defaults or {}), **(context or {})}
+    return render_jinja(text, _template_name(name), template_context(ctx, saltenv, extra),
+                        ctx.files, saltenv)
+
+
+def _template_name(url: str) -> str:
+    # salt://a/b.conf?saltenv=x -> a/b.conf, so ./ and ../ imports resolve beside it.
+    return url.removeprefix("salt://").split("?", 1)[0] if url.startswith("salt://") else url
+
+
+def template_names(url: str, name: str, user: Any = None, group: Any = None, mode: Any = None,
+                   attrs: Any = None) -> dict[str, Any]:
+    """The names Salt gives a managed file's template besides the usual ones."""
+    if mode is not None:
+        # Salt's normalised mode: a string, zero-padded to four digits.
+        mode = str(mode).replace("0o", "0").strip("\"'").lstrip("0").zfill(4)
+    return {"source": url, "name": name, "user": user, "group": group, "mode": mode,
+            "attrs": attrs}
 
 
 def source_bytes(ctx: Context, name: str, source: Any, source_hash: Any, skip_verify: bool,
                  template: str | None, saltenv: str, context: Any, defaults: Any,
+                 user: Any = None, group: Any = None, mode: Any = None, attrs: Any = None,
                  ) -> tuple[bytes, Path]:
     """The wanted content from a source, verified and rendered; and the source file."""
     url, path = fetch_source(ctx, source, saltenv)
@@ -119,7 +143,8 @@ def source_bytes(ctx: Context, name: str, source: Any, source_hash: Any, skip_ve
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise StateError(f"{url}: a template must be UTF-8 text") from None
-        data = render(ctx, text, template, url, saltenv, context, defaults).encode()
+        names = template_names(url, name, user, group, mode, attrs)
+        data = render(ctx, text, template, url, saltenv, context, defaults, names).encode()
     return data, path
 
 
