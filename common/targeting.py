@@ -3,30 +3,26 @@
 Pure, standard library only. A minion is ``{"id": str, "grains": dict,
 "pillar": dict}`` (missing grains or pillar count as empty). Parse once with
 :func:`compile` and call the result per minion, or use :func:`matches`.
+Every rule below was recorded from Salt 3007.15's own matchers over a
+synthetic fleet (tests/oracle/targeting); the differences saline keeps on
+purpose are listed in tests/oracle/targeting/expressions.yaml.
 
-- ``glob``: ``fnmatch.fnmatchcase`` on the whole id (case-sensitive).
-- ``pcre``: ``re.match`` on the id (anchored at the start only, like Salt).
-- ``list``: comma separated ids (spaces tolerated) or a Python list; exact.
-- ``grain`` / ``pillar``: ``key:subkey:value``; the key path walks nested
-  dicts and the value is a case-insensitive glob. A list matches if any
-  element does, a dict if one of its keys does, numbers and booleans by
-  their text (``True``, or ``true``). When the delimiter also occurs in the
-  value (IPv6, MAC), the longest key path that exists decides, and only it.
-- ``grain_pcre`` / ``pillar_pcre``: the same with a regex, ``re.match`` and
-  ``re.IGNORECASE`` (Salt lowercases pattern and value, so it ignores case).
-- ``ipcidr``: a network or one address, IPv4 or IPv6, against the grains
-  ``ipv4`` and ``ipv6`` lists.
-- ``compound``: words joined by ``and``, ``or``, ``not`` and parentheses
-  (``not`` binds tightest, then ``and``). Prefixes: ``G@`` grain, ``P@``
-  grain_pcre, ``I@`` pillar, ``J@`` pillar_pcre, ``E@`` pcre, ``L@`` list,
-  ``S@`` ipcidr, ``N@`` nodegroup; a bare word is a glob. Salt's ``R@`` and
-  per-word delimiters (``G@role|web``) are not supported.
-- ``nodegroup``: a name in ``nodegroups``, whose value is a compound string
-  or a list: of compound words (Salt's list form, used when an item is an
-  operator, a prefixed word or a glob) or else of ids; groups may nest
-  through ``N@``.
+- ``glob``: ``fnmatch`` on the whole id (case-sensitive).
+- ``pcre``: ``re.match`` on the id (anchored at the start only).
+- ``list``: comma separated ids, or a Python list of ids; exact, spaces
+  are part of the id.
+- ``grain`` / ``pillar`` / ``grain_pcre`` / ``pillar_pcre`` /
+  ``pillar_exact``: ``key:subkey:value`` walked and compared as described
+  in :mod:`common.targeting_data` (glob, regex or exact text).
+- ``ipcidr``: one address (exact, against the ``ipv4``/``ipv6`` grains) or a
+  network without host bits set (``10.1.0.0/16``, not ``10.1.2.3/16``).
+- ``compound``: words and ``and``/``or``/``not``/parentheses as described in
+  :mod:`common.targeting_compound`; a word's own delimiter
+  (``G|@cloud|zone|us-east``) replaces ``:``, the job's delimiter does not.
+- ``nodegroup``: a name in ``nodegroups``, expanded as Salt's master does.
 
-Anything malformed raises :class:`TargetError` rather than matching nothing.
+The job's delimiter applies to the grain and pillar types only. Anything
+malformed raises :class:`TargetError` rather than matching nothing.
 """
 
 from __future__ import annotations
@@ -35,9 +31,18 @@ import fnmatch
 import ipaddress
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, NoReturn
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from common import targeting_data
+from common.targeting_compound import (
+    Node,
+    TargetError,
+    compile_words,
+    expand_group,
+    resolve_groups,
+)
 
 __all__ = [
     "TARGET_TYPES", "Target", "TargetError", "compile", "id_only", "matches", "top_entries",
@@ -45,41 +50,28 @@ __all__ = [
 ]
 
 TARGET_TYPES = (
-    "glob", "pcre", "list", "grain", "grain_pcre",
-    "pillar", "pillar_pcre", "ipcidr", "compound", "nodegroup",
+    "glob", "pcre", "list", "grain", "grain_pcre", "pillar", "pillar_pcre", "pillar_exact",
+    "ipcidr", "compound", "nodegroup",
 )  # fmt: skip
 
 Minion = Mapping[str, Any]
-Predicate = Callable[[Minion], bool]
 TargetExpr = str | Sequence[str]
 
-_PREFIXES = {
-    "G": "grain", "P": "grain_pcre", "I": "pillar", "J": "pillar_pcre",
-    "E": "pcre", "L": "list", "S": "ipcidr", "N": "nodegroup",
+# grain and pillar types: (section, comparison)
+_DATA_TYPES: dict[str, tuple[str, targeting_data.Mode]] = {
+    "grain": ("grains", "glob"), "grain_pcre": ("grains", "regex"),
+    "pillar": ("pillar", "glob"), "pillar_pcre": ("pillar", "regex"),
+    "pillar_exact": ("pillar", "exact"),
 }  # fmt: skip
-_OPERATORS = ("and", "or", "not", "(", ")")
-_PREFIXED = re.compile(r"([A-Za-z])@(.*)", re.DOTALL)
-
-
-class TargetError(ValueError):
-    """A target expression is malformed; the message names the bad token."""
+# compound word prefixes -> target type
+_ENGINES = {
+    "": "glob", "E": "pcre", "L": "list", "S": "ipcidr",
+    "G": "grain", "P": "grain_pcre", "I": "pillar", "J": "pillar_pcre",
+}  # fmt: skip
 
 
 class _LeafError(Exception):
     """One target word is malformed; the caller says where it was."""
-
-
-@dataclass(frozen=True)
-class _Node:
-    test: Predicate
-    id_only: bool
-
-
-@dataclass(frozen=True)
-class _Context:
-    nodegroups: Mapping[str, TargetExpr]
-    delimiter: str
-    stack: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,7 +80,7 @@ class Target:
 
     tgt: TargetExpr
     tgt_type: str
-    node: _Node = field(repr=False)
+    node: Node = field(repr=False)
 
     def __call__(self, minion: Minion) -> bool:
         return self.node.test(minion)
@@ -102,13 +94,14 @@ class Target:
 def compile(  # named like re.compile
     tgt: TargetExpr,
     tgt_type: str = "glob",
-    nodegroups: Mapping[str, TargetExpr] | None = None,
+    nodegroups: Mapping[str, Any] | None = None,
     delimiter: str = ":",
 ) -> Target:
     """Parse a target expression once into a callable ``minion -> bool``.
 
     tgt: the expression; tgt_type: one of TARGET_TYPES; nodegroups: name ->
-    compound string or list of ids; delimiter: separates grain/pillar keys.
+    compound string or list of words; delimiter: separates grain/pillar keys
+    for the grain and pillar types (compound words carry their own).
     Raises TargetError when the expression is malformed.
 
     CLI example: ``master run -C 'G@os:Debian and web*' test.ping``
@@ -117,8 +110,7 @@ def compile(  # named like re.compile
         raise TargetError(f"unknown target type {tgt_type!r}; expected one of {TARGET_TYPES}")
     if not delimiter:
         raise TargetError("target delimiter must not be empty")
-    ctx = _Context(nodegroups or {}, delimiter)
-    return Target(tgt, tgt_type, _compile_top(tgt, tgt_type, ctx))
+    return Target(tgt, tgt_type, _compile_top(tgt, tgt_type, nodegroups or {}, delimiter))
 
 
 def matches(
@@ -126,7 +118,7 @@ def matches(
     tgt: TargetExpr,
     tgt_type: str = "glob",
     *,
-    nodegroups: Mapping[str, TargetExpr] | None = None,
+    nodegroups: Mapping[str, Any] | None = None,
     delimiter: str = ":",
 ) -> bool:
     """Return True when the minion matches the target expression.
@@ -140,18 +132,18 @@ def validate(
     tgt: TargetExpr,
     tgt_type: str,
     *,
-    nodegroups: Mapping[str, TargetExpr] | None = None,
+    nodegroups: Mapping[str, Any] | None = None,
     delimiter: str = ":",
 ) -> None:
     """Raise TargetError when the expression is malformed; no minion needed.
 
-    CLI example: ``master run -C 'G@os and (web*' test.ping`` (refused)
+    CLI example: ``master run -C 'G@os and ( web*' test.ping`` (refused)
     """
     compile(tgt, tgt_type, nodegroups, delimiter)
 
 
 def id_only(
-    tgt: TargetExpr, tgt_type: str, nodegroups: Mapping[str, TargetExpr] | None = None
+    tgt: TargetExpr, tgt_type: str, nodegroups: Mapping[str, Any] | None = None
 ) -> bool:
     """Return True when the minion id alone decides the match.
 
@@ -163,76 +155,132 @@ def id_only(
     return compile(tgt, tgt_type, nodegroups).id_only
 
 
-def _compile_top(tgt: TargetExpr, tgt_type: str, ctx: _Context) -> _Node:
+def _compile_top(
+    tgt: TargetExpr, tgt_type: str, nodegroups: Mapping[str, Any], delimiter: str
+) -> Node:
+    if tgt_type in ("compound", "nodegroup"):
+        return _compile_compound(tgt, tgt_type, nodegroups)
+    if tgt_type == "list" and not isinstance(tgt, str):
+        return _id_set(tgt)
     if not isinstance(tgt, str):
-        if tgt_type == "compound":
-            tgt = " ".join(tgt)
-        elif tgt_type != "list":
-            raise TargetError(f"{tgt_type} target {tgt!r}: expected a string")
-    if tgt_type == "compound":
-        return _Parser(str(tgt), "compound target", ctx).parse()
+        raise TargetError(f"{tgt_type} target {tgt!r}: expected a string")
     try:
-        return _leaf(tgt_type, tgt, ctx)
+        return _leaf(tgt_type, tgt, delimiter)
     except _LeafError as exc:
         raise TargetError(f"{tgt_type} target {tgt!r}: {exc}") from None
 
 
-def _leaf(kind: str, body: TargetExpr, ctx: _Context) -> _Node:
-    if kind == "list":
-        return _list(body)
-    if not isinstance(body, str) or not body.strip():
-        raise _LeafError("empty expression")
+def _compile_compound(tgt: TargetExpr, tgt_type: str, nodegroups: Mapping[str, Any]) -> Node:
+    if tgt_type == "nodegroup":
+        if not isinstance(tgt, str):
+            raise TargetError(f"nodegroup target {tgt!r}: expected a nodegroup name")
+        label = f"nodegroup {tgt!r}"
+        words = expand_group(tgt, nodegroups)
+    else:
+        label = f"compound target {tgt!r}"
+        if isinstance(tgt, str):
+            words = tgt.split()
+        elif all(isinstance(word, str) for word in tgt):
+            words = list(tgt)
+        else:
+            raise TargetError(f"{label}: every word must be a string")
+    try:
+        words = resolve_groups(words, nodegroups)
+    except TargetError as exc:
+        raise TargetError(f"{label}: {exc}") from None
+    return compile_words(words, _word, label)
+
+
+def _word(engine: str, pattern: str, delimiter: str | None) -> Node:
+    if engine not in _ENGINES:
+        what = "range (R@)" if engine == "R" else f"{engine}@"
+        raise TargetError(f"{what} targets are not supported")
+    try:
+        return _leaf(_ENGINES[engine], pattern, delimiter or ":")
+    except _LeafError as exc:
+        raise TargetError(str(exc)) from None
+
+
+def _leaf(kind: str, body: str, delimiter: str) -> Node:
     if kind == "glob":
         rx = re.compile(fnmatch.translate(body))
-        return _Node(lambda m: rx.match(_minion_id(m)) is not None, True)
+        return Node(lambda m: rx.match(_minion_id(m)) is not None, True)
     if kind == "pcre":
-        rx = _regex(body, 0)
-        return _Node(lambda m: rx.match(_minion_id(m)) is not None, True)
+        rx = _regex(body)
+        return Node(lambda m: rx.match(_minion_id(m)) is not None, True)
+    if kind == "list":
+        return _id_set(body.split(","))
     if kind == "ipcidr":
         return _ipcidr(body)
-    if kind == "nodegroup":
-        return _nodegroup(body, ctx)
-    section = "grains" if kind.startswith("grain") else "pillar"
-    return _data(section, body, ctx.delimiter, regex=kind.endswith("_pcre"))
+    return _data(kind, body, delimiter)
 
 
 def _minion_id(minion: Minion) -> str:
     return str(minion.get("id", ""))
 
 
-def _regex(pattern: str, flags: int) -> re.Pattern[str]:
+def _regex(pattern: str) -> re.Pattern[str]:
     try:
-        return re.compile(pattern, flags)
+        return re.compile(pattern)
     except re.error as exc:
         raise _LeafError(f"invalid regex {pattern!r} ({exc})") from None
 
 
-def _list(body: TargetExpr) -> _Node:
-    items = body.split(",") if isinstance(body, str) else list(body)
-    if not all(isinstance(item, str) for item in items):
-        raise _LeafError("list items must be minion id strings")
-    ids = frozenset(item.strip() for item in items if item.strip())
-    if not ids:
-        raise _LeafError("no minion ids in list")
-    return _Node(lambda m: _minion_id(m) in ids, True)
+def _id_set(items: Sequence[Any]) -> Node:
+    # Exact ids: Salt strips nothing, and an empty list simply matches none.
+    ids = frozenset(item for item in items if isinstance(item, str))
+    return Node(lambda m: _minion_id(m) in ids, True)
 
 
-def _ipcidr(body: str) -> _Node:
+def _data(kind: str, body: str, delimiter: str) -> Node:
+    section, mode = _DATA_TYPES[kind]
+    if delimiter not in body:
+        raise _LeafError(f"expected 'key{delimiter}value'")
+    if mode == "regex" and not targeting_data.valid_regex(body, delimiter):
+        raise _LeafError(f"invalid regex in {body!r}")
+
+    def test(minion: Minion) -> bool:
+        return targeting_data.match(minion.get(section) or {}, body, delimiter, mode)
+
+    return Node(test, False)
+
+
+def _ipcidr(body: str) -> Node:
     try:
-        net = ipaddress.ip_network(body.strip(), strict=False)
+        address = ipaddress.ip_address(body)
     except ValueError:
-        raise _LeafError(f"invalid network or address {body.strip()!r}") from None
+        return _network(body)
+    key, text = f"ipv{address.version}", str(address)
+
+    def test(minion: Minion) -> bool:
+        found = (minion.get("grains") or {}).get(key)
+        return isinstance(found, str | list | tuple) and text in found
+
+    return Node(test, False)
+
+
+def _network(body: str) -> Node:
+    try:
+        net = ipaddress.ip_network(body)
+    except ValueError:
+        try:
+            loose = ipaddress.ip_network(body, strict=False)
+        except ValueError:
+            raise _LeafError(f"invalid IP address or network {body!r}") from None
+        raise _LeafError(f"{body!r} has host bits set (the network is {loose})") from None
     key = f"ipv{net.version}"
     family = socket.AF_INET if net.version == 4 else socket.AF_INET6
     first, mask = int(net.network_address), int(net.netmask)
 
     def test(minion: Minion) -> bool:
-        addresses = (minion.get("grains") or {}).get(key) or []
-        if isinstance(addresses, str):
+        addresses = (minion.get("grains") or {}).get(key)
+        if addresses is None:
+            return False
+        if not isinstance(addresses, list | tuple):
             addresses = [addresses]
         return any(_in_net(_address_int(text, family), first, mask) for text in addresses)
 
-    return _Node(test, False)
+    return Node(test, False)
 
 
 def _in_net(address: int | None, first: int, mask: int) -> bool:
@@ -250,236 +298,6 @@ def _address_int(text: Any, family: int) -> int | None:
     except (OSError, ValueError):
         return None
     return int.from_bytes(packed, "big")
-
-
-def _nodegroup(name: str, ctx: _Context) -> _Node:
-    name = name.strip()
-    if name in ctx.stack:
-        raise TargetError("nodegroup cycle: " + " -> ".join((*ctx.stack, name)))
-    if name not in ctx.nodegroups:
-        raise _LeafError(f"unknown nodegroup {name!r}")
-    spec = ctx.nodegroups[name]
-    inner = replace(ctx, stack=(*ctx.stack, name))
-    if isinstance(spec, str):
-        return _Parser(spec, f"nodegroup {name!r}", inner).parse()
-    if not isinstance(spec, list | tuple):
-        raise TargetError(f"nodegroup {name!r}: expected a compound string or a list")
-    if _compound_words(spec):  # Salt's list form: ["G@os:Debian", "or", "web*"]
-        return _Parser(" ".join(spec), f"nodegroup {name!r}", inner).parse()
-    try:
-        return _list(spec)
-    except _LeafError as exc:
-        raise TargetError(f"nodegroup {name!r}: {exc}") from None
-
-
-def _compound_words(spec: Sequence[Any]) -> bool:
-    """Tell a list of compound words from a plain list of minion ids, as Salt does."""
-    return all(isinstance(word, str) for word in spec) and any(
-        word in _OPERATORS or _PREFIXED.fullmatch(word) or any(c in word for c in "*?[")
-        for word in spec
-    )
-
-
-ValueTest = Callable[[str], bool]
-
-
-def _data(section: str, body: str, delimiter: str, *, regex: bool) -> _Node:
-    """Build a grain or pillar test; the longest existing key path decides."""
-    parts = body.split(delimiter)
-    if len(parts) < 2 or not parts[0].strip():
-        raise _LeafError(f"expected 'key{delimiter}value'")
-    candidates: list[tuple[tuple[str, ...], ValueTest | None]] = []
-    errors: list[_LeafError] = []
-    for cut in range(len(parts) - 1, 0, -1):
-        try:
-            value_test = _value_test(delimiter.join(parts[cut:]), regex)
-        except _LeafError as exc:
-            value_test = None
-            errors.append(exc)
-        candidates.append((tuple(parts[:cut]), value_test))
-    if len(errors) == len(candidates):
-        raise errors[-1]
-
-    def test(minion: Minion) -> bool:
-        data = minion.get(section) or {}
-        for keys, value_test in candidates:
-            found, value = _lookup(data, keys)
-            if found:
-                return value_test is not None and _value_matches(value, value_test)
-        return False
-
-    return _Node(test, False)
-
-
-def _value_test(pattern: str, regex: bool) -> ValueTest:
-    if regex:
-        rx = _regex(pattern, re.IGNORECASE)
-        return lambda text: rx.match(text) is not None
-    lowered = pattern.lower()
-    if not any(ch in pattern for ch in "*?["):
-        return lambda text: text.lower() == lowered
-    # Compiled once here: the master runs this against every cached minion.
-    rx = re.compile(fnmatch.translate(lowered))
-    return lambda text: rx.match(text.lower()) is not None
-
-
-# The master runs these against every cached minion, so the common shapes
-# (plain dicts, lists and strings from msgpack) are tested first: an ABC
-# isinstance check costs several times more than a concrete one.
-
-
-def _lookup(data: Any, keys: tuple[str, ...]) -> tuple[bool, Any]:
-    node = data
-    for key in keys:
-        if not (isinstance(node, (dict, Mapping))) or key not in node:
-            return False, None
-        node = node[key]
-    return True, node
-
-
-def _value_matches(value: Any, value_test: ValueTest) -> bool:
-    if isinstance(value, str):
-        return value_test(value)
-    if isinstance(value, list):
-        return any(
-            value_test(item) if isinstance(item, str) else _value_matches(item, value_test)
-            for item in value
-        )
-    if isinstance(value, (dict, Mapping)):
-        return any(value_test(str(key)) for key in value)
-    if isinstance(value, tuple | set | frozenset):
-        return any(_value_matches(item, value_test) for item in value)
-    return value_test(str(value))
-
-
-def _tokenize(text: str) -> list[str]:
-    """Split on whitespace, then peel parentheses glued to words."""
-    tokens: list[str] = []
-    for word in text.split():
-        core = word.lstrip("(")
-        tokens.extend("(" * (len(word) - len(core)))
-        closing = 0
-        while core.endswith(")") and core.count(")") > core.count("("):
-            core, closing = core[:-1], closing + 1
-        tokens.extend([core] if core else [])
-        tokens.extend(")" * closing)
-    return tokens
-
-
-def _combine(nodes: list[_Node], reduce: Callable[[Iterable[bool]], bool]) -> _Node:
-    if len(nodes) == 1:
-        return nodes[0]
-    if reduce is all:
-        # Evaluation order does not change the result of a pure `and`; the
-        # id tests are the cheap ones, so let them short-circuit the rest.
-        nodes = sorted(nodes, key=lambda n: not n.id_only)
-    # Nested two-way closures rather than all()/any() over a generator:
-    # this runs once per cached minion on the master.
-    test = nodes[0].test
-    for node in nodes[1:]:
-        test = _both(test, node.test) if reduce is all else _either(test, node.test)
-    return _Node(test, all(n.id_only for n in nodes))
-
-
-def _both(a: Predicate, b: Predicate) -> Predicate:
-    return lambda m: a(m) and b(m)
-
-
-def _either(a: Predicate, b: Predicate) -> Predicate:
-    return lambda m: a(m) or b(m)
-
-
-def _negate(node: _Node) -> _Node:
-    return _Node(lambda m: not node.test(m), node.id_only)
-
-
-_UNBUILT = _Node(lambda m: False, True)  # stands in for words during the grammar pass
-
-
-class _Parser:
-    """Recursive descent: or_expr := and_expr ('or' and_expr)*, and so on."""
-
-    def __init__(self, text: str, label: str, ctx: _Context) -> None:
-        self.text, self.label, self.ctx = text, label, ctx
-        self.tokens = _tokenize(text)
-        self.pos, self.build = 0, False
-
-    def fail(self, detail: str, index: int | None = None) -> NoReturn:
-        where = "" if index is None else f" at token {index + 1}"
-        raise TargetError(f"{self.label} {self.text!r}: {detail}{where}")
-
-    def parse(self) -> _Node:
-        """Check the grammar first, so it is reported before errors in words."""
-        if not self.tokens:
-            self.fail("empty expression")
-        self._expression()
-        self.pos, self.build = 0, True
-        return self._expression()
-
-    def _expression(self) -> _Node:
-        node = self._or()
-        token = self._peek()
-        if token == ")":
-            self.fail("unbalanced ')'", self.pos)
-        if token is not None:
-            self.fail(f"expected 'and' or 'or' before {token!r}", self.pos)
-        return node
-
-    def _peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def _or(self) -> _Node:
-        nodes = [self._and()]
-        while self._peek() == "or":
-            self.pos += 1
-            nodes.append(self._and())
-        return _combine(nodes, any)
-
-    def _and(self) -> _Node:
-        nodes = [self._not()]
-        while self._peek() == "and":
-            self.pos += 1
-            nodes.append(self._not())
-        return _combine(nodes, all)
-
-    def _not(self) -> _Node:
-        if self._peek() == "not":
-            self.pos += 1
-            return _negate(self._not())
-        return self._atom()
-
-    def _atom(self) -> _Node:
-        index, token = self.pos, self._peek()
-        if token is None:
-            self.fail(f"expected a target after {self.tokens[index - 1]!r}", index - 1)
-        self.pos += 1
-        if token == "(":
-            node = self._or()
-            closing = self._peek()
-            if closing is None:
-                self.fail("unbalanced '('", index)
-            if closing != ")":
-                self.fail(f"expected 'and', 'or' or ')' before {closing!r}", self.pos)
-            self.pos += 1
-            return node
-        if token in _OPERATORS:
-            self.fail(f"unexpected {token!r}", index)
-        return self._word(token, index)
-
-    def _word(self, token: str, index: int) -> _Node:
-        prefixed = _PREFIXED.fullmatch(token)
-        kind, body = "glob", token
-        if prefixed is not None:
-            letter, body = prefixed.groups()
-            if letter not in _PREFIXES:
-                self.fail(f"unknown prefix '{letter}@' in {token!r}", index)
-            kind = _PREFIXES[letter]
-        if not self.build:
-            return _UNBUILT
-        try:
-            return _leaf(kind, body, self.ctx)
-        except _LeafError as exc:
-            self.fail(f"{exc} in {token!r}", index)
 
 
 def top_entries(targets: Mapping[Any, Any]) -> list[tuple[str, str, list[str]]]:
