@@ -52,6 +52,7 @@ MODULES: dict[str, str] = {
     "debconf": "minion.modules.debconf",
     "archive": "minion.modules.archive",
     "environ": "minion.modules.environ",
+    "ssh": "minion.modules.ssh",
 }
 
 

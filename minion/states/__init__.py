@@ -39,4 +39,5 @@ STATE_MODULES: dict[str, str] = {
     "debconf": "minion.states.debconf",
     "archive": "minion.states.archive",
     "environ": "minion.states.environ",
+    "ssh_auth": "minion.states.ssh_auth",
 }
