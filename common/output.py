@@ -23,13 +23,29 @@ def use_color(stream: TextIO) -> bool:
     return not os.environ.get("NO_COLOR") and stream.isatty()
 
 
+# Functions whose mappings come from YAML files (pillar, rendered SLS) and so
+# keep their written order; every other mapping prints with sorted keys, as
+# Salt's nested and yaml outputters do.
+ORDERED_FUNS = ("pillar.", "state.show_", "config.get", "config.option", "slsutil.",
+                "defaults.")
+
+
+def keeps_order(fun: str) -> bool:
+    """True when `fun` returns data whose mappings print in written order."""
+    return fun.startswith(ORDERED_FUNS)
+
+
 def render(data: dict[str, Any], fmt: str, color: bool = False, ok: bool = True,
-           state_output: str | None = None, state_verbose: bool | None = None) -> str:
+           state_output: str | None = None, state_verbose: bool | None = None,
+           ordered: bool = False) -> str:
     """Text for one result mapping (usually ``{minion_id: return}``).
 
     `state_output` and `state_verbose` apply to ``highstate`` (default
-    ``full`` and True).
+    ``full`` and True). Mappings below the top level print with sorted keys
+    unless `ordered` (see `keeps_order`).
     """
+    if not ordered and fmt not in ("json", "txt"):
+        data = {key: _sorted(value) for key, value in data.items()}
     if fmt == "highstate":
         state_output = state_output or "full"
         state_verbose = True if state_verbose is None else state_verbose
@@ -43,8 +59,27 @@ def render(data: dict[str, Any], fmt: str, color: bool = False, ok: bool = True,
 
         return yaml.safe_dump(_plain(data), default_flow_style=False, sort_keys=False).rstrip()
     if fmt == "txt":
-        return "\n".join(f"{key}: {_flat(value)}" for key, value in data.items())
+        return "\n".join(_txt(key, value) for key, value in data.items())
     return nested(data, color, ok)
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        try:
+            keys = sorted(value)
+        except TypeError:  # mixed key types keep their order
+            keys = list(value)
+        return {k: _sorted(value[k]) for k in keys}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _txt(key: str, value: Any) -> str:
+    """Salt's txt layout: a text value line by line, anything else as Python shows it."""
+    if isinstance(value, str):
+        return "\n".join(f"{key}: {line}" for line in value.splitlines())
+    return f"{key}: {_plain(value)!r}"
 
 
 def nested(data: dict[str, Any], color: bool = False, ok: bool = True) -> str:
@@ -92,10 +127,6 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _flat(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, default=_jsonable)
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
@@ -122,9 +153,10 @@ def default_format(fun: str) -> str:
 
 
 def emit(data: dict[str, Any], fmt: str, ok: bool = True, stream: TextIO | None = None,
-         state_output: str | None = None, state_verbose: bool | None = None) -> None:
+         state_output: str | None = None, state_verbose: bool | None = None,
+         ordered: bool = False) -> None:
     """Print one result mapping to stdout (flushed, so output streams)."""
     out = stream or sys.stdout
-    text = render(data, fmt, use_color(out), ok, state_output, state_verbose)
+    text = render(data, fmt, use_color(out), ok, state_output, state_verbose, ordered)
     out.write(text + "\n")
     out.flush()

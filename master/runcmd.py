@@ -49,7 +49,7 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
             print(f"Executed command with job ID: {job['jid']}")
             return 0
         fmt = args.out or output.default_format(args.fun)
-        return Follow(client, job, timeout, fmt, args.static,
+        return Follow(client, {**job, "fun": args.fun}, timeout, fmt, args.static,
                       (args.state_output, args.state_verbose)).run()
     except CommandFailed as exc:
         print(f"master: error: {exc}", file=sys.stderr)
@@ -90,6 +90,7 @@ class Follow:
                  static: bool, state_opts: tuple[str, bool] = ("full", True)) -> None:
         self.client = client
         self.jid: str = job["jid"]
+        self.ordered = output.keeps_order(str(job.get("fun", "")))
         self.expected: list[str] = job["expected"]
         self.deadline = time.monotonic() + timeout
         self.timeout = timeout
@@ -140,7 +141,7 @@ class Follow:
 
     def _emit(self, data: dict[str, Any], ok: bool) -> None:
         output.emit(data, self.fmt, ok=ok, state_output=self.state_output,
-                    state_verbose=self.state_verbose)
+                    state_verbose=self.state_verbose, ordered=self.ordered)
 
     def _show_progress(self) -> None:
         if self.progress:

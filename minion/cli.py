@@ -83,8 +83,10 @@ def _call_local(opts: dict[str, Any], ctx: Any, fun: str, arg: list[Any],
     # No top file, no pillar: skip loading the template engine at all.
     if any(Path(d, "top.sls").is_file() for dirs in opts["pillar_roots"].values() for d in dirs):
         from common.pillar import PillarCompiler
+        from minion.states.jinjactx import SaltFunctions
 
-        ctx.pillar = PillarCompiler(opts["pillar_roots"], opts).compile(opts["id"], ctx.grains)
+        compiler = PillarCompiler(opts["pillar_roots"], opts, SaltFunctions(ctx))
+        ctx.pillar = compiler.compile(opts["id"], ctx.grains)
     for error in ctx.pillar.get("_errors", []):
         print(f"minion: pillar error: {error}", file=sys.stderr)
     result: dict[str, Any] = execute(ctx.for_job(None), fun, arg, kwarg)
@@ -137,7 +139,8 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
             return 1
         fmt = args.out or output.default_format(args.fun)
         output.emit({"local": ret["return"]}, fmt, ok=ret["success"],
-                    state_output=args.state_output, state_verbose=args.state_verbose)
+                    state_output=args.state_output, state_verbose=args.state_verbose,
+                    ordered=output.keeps_order(args.fun))
         return 0 if ret["success"] else 1
     from common.crypto import KeyPair
     from minion.masterkey import MasterPin

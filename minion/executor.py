@@ -24,6 +24,8 @@ def execute(ctx: Context, fun: str, arg: list[Any], kwarg: Mapping[str, Any]) ->
     try:
         value = ctx.call(fun, *arg, **dict(kwarg))
         retcode = ctx.retcode
+        if retcode == 0 and _reports_failure(value):
+            retcode = 1
     except CallError as exc:
         value, retcode = f"ERROR: {exc}", 254
     except Exception as exc:  # a module bug must not kill the minion
@@ -36,6 +38,12 @@ def execute(ctx: Context, fun: str, arg: list[Any], kwarg: Mapping[str, Any]) ->
         "success": retcode == 0,
         "duration": round((time.monotonic() - start) * 1000, 3),
     }
+
+
+def _reports_failure(value: Any) -> bool:
+    """A mapping whose ``result`` or ``success`` is false fails the job, as in Salt."""
+    return isinstance(value, Mapping) and not all(
+        value.get(key, True) for key in ("result", "success"))
 
 
 def to_wire(value: Any) -> Any:

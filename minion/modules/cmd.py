@@ -253,8 +253,8 @@ def run_all(
 ) -> dict[str, Any]:
     """Run a command and return its pid, retcode, stdout and stderr.
 
-    The command's exit code is reported in the result, not as the job's
-    (only a timeout fails the job). Takes the same arguments as cmd.run.
+    A non-zero exit code also fails the job (as in Salt), unless
+    ignore_retcode is set. Takes the same arguments as cmd.run.
 
     CLI Example:
 
@@ -262,6 +262,7 @@ def run_all(
     """
     result = _execute(ctx, cmd, cwd=cwd, stdin=stdin, runas=runas, shell=shell, env=env,
                       python_shell=python_shell, timeout=timeout, rstrip=rstrip)
+    _fail_job_on_error(ctx, result, ignore_retcode)
     return {
         "pid": result.pid,
         "retcode": result.retcode,

@@ -195,7 +195,7 @@ TEXT_VOLATILE = [
     (re.compile(r"(Total run time: +)[\d.]+ m?s"), r"\1@DURATION@"),
     (re.compile(r"(start_time:\s+)\d\d:\d\d:\d\d\.\d+"), r"\1@TIME@"),
     (re.compile(r"(duration:\s+)[\d.]+"), r"\1@DURATION@"),
-    (re.compile(r"(pid:\s+)\d+"), r"\1@PID@"),
+    (re.compile(r"([\"']?pid[\"']?:\s+)\d+"), r"\1@PID@"),
 ]
 
 

@@ -30,13 +30,8 @@ DATA: dict[str, Any] = {
 NESTED = """\
 web1:
     ----------
-    os:
-        Debian
     cpus:
         4
-    roles:
-        - web
-        - cache
     disk:
         ----------
         sda:
@@ -45,11 +40,8 @@ web1:
                 10
             ssd:
                 True
-    none:
-        None
     empty:
         ----------
-    nolist:
     mixed:
         |_
             ----------
@@ -59,13 +51,20 @@ web1:
         |_
             - 1
             - 2
+    nolist:
+    none:
+        None
+    os:
+        Debian
+    roles:
+        - web
+        - cache
 db1:
     True"""
 
 
 def test_nested_shape() -> None:
     assert output.render(DATA, "nested") == NESTED
-    assert output.nested(DATA) == NESTED
 
 
 @pytest.mark.parametrize(
@@ -111,7 +110,9 @@ def test_json_odd_values() -> None:
 def test_yaml_shape() -> None:
     text = output.render(DATA, "yaml")
     assert yaml.safe_load(text) == DATA
-    assert text.startswith("web1:\n  os: Debian\n")  # block style, order kept
+    assert text.startswith("web1:\n  cpus: 4\n")  # block style, keys sorted as in Salt
+    ordered = output.render(DATA, "yaml", ordered=True)
+    assert ordered.startswith("web1:\n  os: Debian\n")  # pillar data keeps its order
     assert not text.endswith("\n")
 
 
@@ -126,11 +127,12 @@ def test_txt_shape() -> None:
     )
     assert text.splitlines() == [
         "m1: plain text",
-        'm2: {"a": [1, 2]}',
+        "m2: {'a': [1, 2]}",
         "m3: 5",
-        "m4: null",
-        'm5: "b"',
+        "m4: None",
+        "m5: 'b'",
     ]
+    assert output.render({"m1": "one\ntwo"}, "txt") == "m1: one\nm1: two"
 
 
 def test_unknown_format_falls_back_to_nested() -> None:
