@@ -38,6 +38,7 @@ from minion.context import Context
 from minion.executor import execute
 from minion.fileclient import LocalFileClient, RemoteFileClient
 from minion.masterkey import MasterKeyMismatch, MasterPin
+from minion.states.jinjactx import SaltFunctions
 
 log = logging.getLogger(__name__)
 SEEN_JIDS = 10_000
@@ -271,7 +272,8 @@ class Minion:
     async def _load_pillar(self) -> dict[str, Any]:
         pillar: Any
         if self.opts["file_client"] == "local":
-            compiler = PillarCompiler(self.opts["pillar_roots"], self.opts)
+            compiler = PillarCompiler(self.opts["pillar_roots"], self.opts,
+                                      SaltFunctions(self.ctx))
             pillar = await asyncio.get_running_loop().run_in_executor(
                 self.pool, compiler.compile, self.id, self.ctx.grains)
         else:

@@ -296,8 +296,21 @@ def show_lowstate(ctx: Context, mods: Any = None, saltenv: str | None = None) ->
     return _shown(ctx, low)
 
 
+def _pillar_refusal(ctx: Context) -> str | None:
+    """Salt's error when pillar did not render: show_* functions refuse (retcode 1)."""
+    errors = ctx.pillar.get("_errors") if isinstance(ctx.pillar, dict) else None
+    if not errors:
+        return None
+    ctx.retcode = 1
+    return ("ERROR: Pillar failed to render. Additional info follows:\n\n"
+            + "\n".join(f"- {e}" for e in errors))
+
+
 def _shown(ctx: Context, make: Callable[[], Any]) -> Any:
     """What `make` returns, or the compile errors as lines (and retcode 1)."""
+    refused = _pillar_refusal(ctx)
+    if refused:
+        return refused
     try:
         return make()
     except SLSError as exc:
