@@ -74,6 +74,7 @@ MINION_DEFAULTS: dict[str, Any] = {
     "test": False,
     "failhard": False,
     "hosts_file": "/etc/hosts",
+    "aliases.file": "/etc/aliases",
 }
 
 DEFAULTS = {"master": MASTER_DEFAULTS, "minion": MINION_DEFAULTS}

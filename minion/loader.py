@@ -53,6 +53,8 @@ MODULES: dict[str, str] = {
     "archive": "minion.modules.archive",
     "environ": "minion.modules.environ",
     "ssh": "minion.modules.ssh",
+    "sysctl": "minion.modules.sysctl",
+    "aliases": "minion.modules.aliases",
 }
 
 

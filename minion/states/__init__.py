@@ -40,4 +40,6 @@ STATE_MODULES: dict[str, str] = {
     "archive": "minion.states.archive",
     "environ": "minion.states.environ",
     "ssh_auth": "minion.states.ssh_auth",
+    "sysctl": "minion.states.sysctl",
+    "alias": "minion.states.alias",
 }
