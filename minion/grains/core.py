@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from common.version import __version__
+from minion.grains.system import system_grains
 
 # os-release ID -> Salt's `os` grain.
 _OS_NAMES: dict[str, str] = {
@@ -98,20 +99,6 @@ _FAMILY_LIKE: dict[str, str] = {
     "gentoo": "Gentoo",
 }
 
-# Names /proc/1/comm has under a known init or supervisor.
-_INITS: dict[str, str] = {
-    "systemd": "systemd",
-    "upstart": "upstart",
-    "runit": "runit",
-    "runsvdir": "runit",
-    "s6-svscan": "s6",
-    "openrc-init": "openrc",
-    "supervisord": "supervisord",
-    "tini": "tini",
-    "dumb-init": "dumb-init",
-    "docker-init": "tini",
-}
-
 _DNS_BUDGET = 0.05  # seconds we are willing to wait for the local resolver
 
 
@@ -165,12 +152,10 @@ def core_grains(opts: Mapping[str, Any]) -> dict[str, Any]:
         "kernelrelease": uname.release,
         "kernelversion": uname.version,
         "cpuarch": uname.machine,
-        "osarch": uname.machine,
         "nodename": uname.nodename,
         "num_cpus": os.cpu_count() or 1,
         "pythonversion": list(sys.version_info),
         "pythonexecutable": sys.executable,
-        "saltversion": __version__,
         "saline_version": __version__,
     }
     grains.update(_os_grains())
@@ -180,9 +165,8 @@ def core_grains(opts: Mapping[str, Any]) -> dict[str, Any]:
     grains.update(_hostname_grains(grains["ipv4"]))
     grains.update(_virtual_grains())
     grains.update(_process_grains())
-    grains["init"] = _init_system()
-    grains["locale_info"] = _locale_info()
-    grains["disks"], grains["SSDs"] = _disks()
+    grains["disks"], grains["ssds"] = _disks()
+    grains.update(system_grains(opts, grains))
     machine_id = _read("/etc/machine-id") or _read("/var/lib/dbus/machine-id")
     if machine_id:
         grains["machine_id"] = machine_id
@@ -230,8 +214,7 @@ def os_grains_from_release(info: Mapping[str, str], debian_version: str = "") ->
     codename = info.get("VERSION_CODENAME") or info.get("UBUNTU_CODENAME", "")
     if not codename and "(" in info.get("VERSION", ""):
         codename = info["VERSION"].split("(", 1)[1].rstrip(")").strip()
-    # Salt says "Debian", not os-release's "Debian GNU/Linux".
-    fullname = info.get("NAME", name).removesuffix(" GNU/Linux")
+    fullname = info.get("NAME", name).strip()
     grains: dict[str, Any] = {
         "os": name,
         "os_family": family,
@@ -243,8 +226,10 @@ def os_grains_from_release(info: Mapping[str, str], debian_version: str = "") ->
     grains["osrelease_info"] = info_parts
     if info_parts and isinstance(info_parts[0], int):
         grains["osmajorrelease"] = info_parts[0]
-    major = release if os_id == "ubuntu" else release.split(".")[0]
-    grains["osfinger"] = f"{fullname}-{major}" if major else fullname
+    major = release if name in ("Ubuntu", "Pop") else release.split(".")[0]
+    # Salt names a few distributions by `os` here, the others by osfullname.
+    finger = name if name in ("Debian", "Raspbian") else fullname
+    grains["osfinger"] = f"{finger}-{major}" if major else finger
     return grains
 
 
@@ -258,7 +243,7 @@ def _os_grains() -> dict[str, Any]:
 
 
 def parse_cpuinfo(text: str) -> dict[str, Any]:
-    """cpu_model and cpu_flags from /proc/cpuinfo (x86 and ARM layouts)."""
+    """cpu_model and cpu_flags (in /proc/cpuinfo's order, as Salt) from /proc/cpuinfo."""
     fields: dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
@@ -268,7 +253,7 @@ def parse_cpuinfo(text: str) -> dict[str, Any]:
     model = (fields.get("model name") or fields.get("Model") or fields.get("cpu model")
              or fields.get("Processor") or fields.get("cpu") or "")
     flags = fields.get("flags") or fields.get("Features") or ""
-    return {"cpu_model": model, "cpu_flags": sorted(flags.split())}
+    return {"cpu_model": model, "cpu_flags": flags.split()}
 
 
 def _cpu_grains() -> dict[str, Any]:
@@ -427,19 +412,6 @@ def _virtual_grains() -> dict[str, str]:
     return detect_virtual("/")
 
 
-def _init_system() -> str:
-    if os.path.isdir("/run/systemd/system"):
-        return "systemd"
-    comm = _read("/proc/1/comm")
-    if comm in _INITS:
-        return _INITS[comm]
-    if comm == "init":
-        if os.path.exists("/sbin/openrc") or os.path.exists("/sbin/openrc-run"):
-            return "openrc"
-        return "sysvinit"
-    return "unknown"
-
-
 def _process_grains() -> dict[str, Any]:
     import grp
     import pwd
@@ -462,27 +434,6 @@ def _process_grains() -> dict[str, Any]:
         "pid": os.getpid(),
         "shell": os.environ.get("SHELL") or login_shell or "/bin/sh",
         "path": os.environ.get("PATH", ""),
-    }
-
-
-def _locale_info() -> dict[str, str]:
-    import locale
-    import time
-
-    language, encoding = "unknown", "unknown"
-    for var in ("LC_ALL", "LC_CTYPE", "LANG", "LANGUAGE"):
-        value = os.environ.get(var, "")
-        if value:
-            lang, _, enc = value.split(":", 1)[0].partition(".")
-            if lang not in ("C", "POSIX"):
-                language = lang
-                encoding = enc.split("@", 1)[0] or encoding
-            break
-    return {
-        "defaultlanguage": language,
-        "defaultencoding": encoding,
-        "detectedencoding": locale.getpreferredencoding(False),
-        "timezone": time.strftime("%Z"),
     }
 
 

@@ -39,7 +39,9 @@ def test_core_grains_describe_this_host(grains: dict[str, object]) -> None:
     assert grains["nodename"] == uname.nodename
     assert grains["num_cpus"] == os.cpu_count()
     assert grains["pythonversion"] == list(sys.version_info)
-    assert grains["saltversion"] == grains["saline_version"] == __version__
+    assert grains["saline_version"] == __version__
+    assert grains["saltversion"] == "3007.15"
+    assert grains["saltversioninfo"] == [3007, 15]
     assert grains["pid"] == os.getpid()
     assert grains["uid"] == os.getuid()
     assert grains["gid"] == os.getgid()
@@ -118,7 +120,8 @@ def test_parse_os_release_unquotes_values() -> None:
             {"NAME": "Debian GNU/Linux", "ID": "debian", "VERSION_ID": "12",
              "VERSION_CODENAME": "bookworm"},
             {"os": "Debian", "os_family": "Debian", "osrelease": "12", "osmajorrelease": 12,
-             "oscodename": "bookworm", "osfullname": "Debian", "osfinger": "Debian-12"},
+             "oscodename": "bookworm", "osfullname": "Debian GNU/Linux",
+             "osfinger": "Debian-12"},
         ),
         (
             {"NAME": "Ubuntu", "ID": "ubuntu", "ID_LIKE": "debian", "VERSION_ID": "22.04",
@@ -130,7 +133,8 @@ def test_parse_os_release_unquotes_values() -> None:
             {"NAME": "Rocky Linux", "ID": "rocky", "ID_LIKE": "rhel centos fedora",
              "VERSION_ID": "9.3"},
             {"os": "Rocky", "os_family": "RedHat", "osrelease": "9.3", "osmajorrelease": 9,
-             "osrelease_info": [9, 3], "osfullname": "Rocky Linux"},
+             "osrelease_info": [9, 3], "osfullname": "Rocky Linux",
+             "osfinger": "Rocky Linux-9"},
         ),
         (
             {"NAME": "Alpine Linux", "ID": "alpine", "VERSION_ID": "3.19.1"},
@@ -166,7 +170,7 @@ def test_debian_without_version_id_uses_debian_version() -> None:
 def test_parse_cpuinfo_x86_and_arm() -> None:
     x86 = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 avx\n\n" \
           "processor\t: 1\nmodel name\t: AMD EPYC 7B13\n"
-    assert parse_cpuinfo(x86) == {"cpu_model": "AMD EPYC 7B13", "cpu_flags": ["avx", "fpu", "sse2"]}
+    assert parse_cpuinfo(x86) == {"cpu_model": "AMD EPYC 7B13", "cpu_flags": ["fpu", "sse2", "avx"]}
     arm = "processor : 0\nFeatures : fp asimd\n\nModel : Raspberry Pi 4 Model B Rev 1.4\n"
     assert parse_cpuinfo(arm)["cpu_model"] == "Raspberry Pi 4 Model B Rev 1.4"
     assert parse_cpuinfo("") == {"cpu_model": "", "cpu_flags": []}
