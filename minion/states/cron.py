@@ -14,7 +14,9 @@ The crontab is read with ``crontab -l -u USER`` and written back with
 ``# Lines below here are managed by Salt, do not edit``; each may carry a
 comment line ending in ``SALT_CRON_IDENTIFIER:<id>`` (the identifier is the
 command when none is given), so crontabs written by Salt keep working. Lines
-above that marker, environment lines and other comments are left alone.
+above that marker and other comments are left alone. ``cron.env_present`` and
+``cron.env_absent`` manage ``NAME=value`` lines below the marker (before the
+jobs, where Salt writes them).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 from minion.context import Context
 from minion.states import result
 
-__all__ = ["absent", "present"]
+__all__ = ["absent", "env_absent", "env_present", "present"]
 
 TAG = "# Lines below here are managed by Salt, do not edit"
 IDENT = "SALT_CRON_IDENTIFIER"
@@ -302,3 +304,108 @@ def absent(ctx: Context, name: str, user: str = "root", identifier: str | None =
         return result.fail(ret, f"Cron {name} for user {user} failed to commit with error\n{exc}")
     ret["changes"] = {user: name}
     return result.done(ret, f"Cron {name} removed from {user}'s crontab")
+
+
+# --- environment lines (NAME=value below the marker) ----------------------------------------
+
+
+def _env_name(item: Item) -> str | None:
+    if isinstance(item, Job) or "=" not in item or item.lstrip().startswith("#"):
+        return None
+    head = item.split("=", 1)[0]
+    return head if head and " " not in head else None
+
+
+def _managed_start(items: list[Item]) -> int | None:
+    for i, item in enumerate(items):
+        if isinstance(item, str) and item.strip() == TAG:
+            return i + 1
+    return None
+
+
+def env_lines(items: list[Item]) -> dict[str, tuple[int, str]]:
+    """``{name: (index, value)}`` of the managed environment lines."""
+    start = _managed_start(items)
+    found: dict[str, tuple[int, str]] = {}
+    for i in range(start if start is not None else len(items), len(items)):
+        name = _env_name(items[i])
+        if name is not None:
+            found[name] = (i, str(items[i]).split("=", 1)[1])
+    return found
+
+
+def set_env(items: list[Item], name: str, value: str) -> list[Item]:
+    """Items with ``name=value`` as the last managed environment line (the marker added)."""
+    out = [it for i, it in enumerate(items) if i != env_lines(items).get(name, (-1, ""))[0]]
+    start = _managed_start(out)
+    if start is None:
+        return [*out, TAG, f"{name}={value}"]
+    last = max([i for i, _ in env_lines(out).values()], default=start - 1)
+    return [*out[:last + 1], f"{name}={value}", *out[last + 1:]]
+
+
+def env_present(ctx: Context, name: str, value: Any = None, user: str = "root") -> dict[str, Any]:
+    """Make sure an environment line ``NAME=value`` is in a user's crontab.
+
+    name
+        The variable.
+    value
+        Its value (empty when not given).
+    user
+        Whose crontab (default root).
+
+    CLI Example:
+
+        minion call state.single cron.env_present MAILTO value=ops@example.com
+    """
+    ret = result.new(name)
+    wanted = "" if value is None else str(value)
+    if "\n" in wanted or "\n" in name or "=" in name or not name.strip():
+        return result.fail(ret, f"Invalid cron env {name!r}")
+    try:
+        items = parse(read_crontab(ctx, user))
+    except CrontabError as exc:
+        return result.fail(ret, str(exc))
+    have = env_lines(items).get(name)
+    if have is not None and have[1] == wanted:
+        return result.done(ret, f"Cron env {name} already present")
+    if ctx.test:
+        verb = "added" if have is None else "updated"
+        return result.done(ret, f"Cron env {name} is set to be {verb}", None)
+    try:
+        write_crontab(ctx, user, render(set_env(items, name, wanted)))
+    except CrontabError as exc:
+        return result.fail(ret, f"Cron env {name} for user {user} failed to commit with "
+                                f"error \n{exc}")
+    ret["changes"] = {user: name}
+    if have is None:
+        return result.done(ret, f"Cron env {name} added to {user}'s crontab")
+    return result.done(ret, f"Cron env {name} updated")
+
+
+def env_absent(ctx: Context, name: str, user: str = "root") -> dict[str, Any]:
+    """Make sure an environment line for `name` is not in a user's crontab.
+
+    CLI Example:
+
+        minion call state.single cron.env_absent MAILTO
+    """
+    name = name.strip()
+    ret = result.new(name)
+    try:
+        items = parse(read_crontab(ctx, user))
+    except CrontabError as exc:
+        return result.fail(ret, str(exc))
+    have = env_lines(items).get(name)
+    if have is None:
+        return result.done(ret, f"Cron env {name} is absent" if ctx.test
+                           else f"Cron env {name} already absent")
+    if ctx.test:
+        return result.done(ret, f"Cron env {name} is set to be removed", None)
+    try:
+        write_crontab(ctx, user, render([it for i, it in enumerate(items) if i != have[0]]))
+    except CrontabError as exc:
+        return result.fail(ret, f"Cron env {name} for user {user} failed to commit with "
+                                f"error {exc}")
+    ret["changes"] = {user: name}
+    return result.done(ret, f"Cron env {name} removed from {user}'s crontab")

@@ -10,6 +10,10 @@
       host.absent:
         - ip: 192.168.0.42
 
+    127.0.1.1:
+      host.only:
+        - hostnames: [web1.example.com, web1]
+
 The file is ``/etc/hosts`` unless the minion option ``hosts_file`` names
 another. Comments, blank lines and unrelated entries are kept as they are;
 an alias is added to the first line of its address, or on a new line at the
@@ -26,7 +30,7 @@ from typing import Any
 from minion.context import Context
 from minion.states import result
 
-__all__ = ["absent", "present"]
+__all__ = ["absent", "only", "present"]
 
 
 # --- pure: reading and editing the lines of a hosts file --------------------------------------
@@ -212,3 +216,47 @@ def absent(ctx: Context, name: str, ip: Any) -> dict[str, Any]:
     comments += [f"Removed host {name} ({a})" for a in gone]
     ret["changes"] = {"host": name}
     return result.done(ret, "\n".join(comments))
+
+
+def set_only(lines: list[str], addr: str, names: str) -> list[str]:
+    """Lines with the first line of `addr` set to exactly `names` (others of it dropped)."""
+    out: list[str] = []
+    new = f"{addr}\t\t{names}" if names.strip() else None
+    placed = False
+    for line in lines:
+        fields = _fields(line)
+        if not fields or line.strip().startswith("#") or fields[0] != addr:
+            out.append(line)
+            continue
+        if not placed and new is not None:
+            out.append(new)
+        placed = True
+    if not placed and new is not None:
+        out.append(new)
+    return out
+
+
+def only(ctx: Context, name: str, hostnames: Any) -> dict[str, Any]:
+    """Ensure the address `name` has exactly the names `hostnames`, in that order.
+
+    name
+        The IP address.
+    hostnames
+        One name or a list; an empty string removes the address's lines.
+
+    CLI Example:
+
+        minion call state.single host.only 127.0.1.1 hostnames='[web1.example.com, web1]'
+    """
+    ret = result.new(name)
+    names = [hostnames] if isinstance(hostnames, str) else list(hostnames or [])
+    lines = _read(ctx)
+    old = " ".join(parse(lines).get(name, []))
+    new = " ".join(str(x).strip() for x in names)
+    if old == new:
+        return result.done(ret, f'IP address {name} already set to "{new}"')
+    if ctx.test:
+        return result.done(ret, f'Would change {name} from "{old}" to "{new}"', None)
+    _write(ctx, set_only(lines, name, new))
+    ret["changes"] = {name: {"old": old, "new": new}}
+    return result.done(ret, f'successfully changed {name} from "{old}" to "{new}"')
