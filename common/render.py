@@ -69,7 +69,7 @@ class _Environment(jinja2.sandbox.SandboxedEnvironment):
         base = posixpath.dirname(parent) if parent else str(self.globals.get("tpldir", ""))
         resolved = posixpath.normpath(posixpath.join("" if base == "." else base, name))
         if resolved.split("/", 1)[0] == "..":
-            raise jinja2.TemplateNotFound(f"{template} (outside the file roots)")
+            raise jinja2.TemplateNotFound(f"{template} (not found: outside the file roots)")
         self.relative[resolved] = template
         return resolved
 
@@ -179,8 +179,6 @@ def _describe(exc: Exception, name: str, files: set[str]) -> str:
         return f"{where}Jinja variable {exc}"
     if isinstance(exc, jinja2.TemplateRuntimeError | jinja2.sandbox.SecurityError):
         return f"{where}Jinja syntax error: {exc}"
-    if isinstance(exc, jinja2.TemplateNotFound):
-        return f"{where}Jinja error: template not found: {exc}"
     text = str(exc) or type(exc).__name__
     return f"{where}Jinja error: {text}"
 

@@ -1,0 +1,4 @@
+show:
+  test.nop:
+    - ctx: {{ pillar.ctx | json }}
+    - merged: {{ pillar.merged | json }}

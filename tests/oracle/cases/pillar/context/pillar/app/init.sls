@@ -1,0 +1,7 @@
+base: &base
+  port: 80
+  name: web
+merged:
+  <<: *base
+  port: 8080
+  names: {{ [sls, tplfile, tpldir] | json }}

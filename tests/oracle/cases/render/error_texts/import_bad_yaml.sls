@@ -1,0 +1,4 @@
+{% import_yaml "bad.yaml" as b %}
+a:
+  test.nop:
+    - x: {{ b }}

@@ -1,0 +1,4 @@
+{% set d = {} %}
+a:
+  test.nop:
+    - x: {{ d.y.z }}

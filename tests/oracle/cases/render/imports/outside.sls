@@ -1,0 +1,3 @@
+{% from "../../etc/passwd" import x %}
+a:
+  test.nop

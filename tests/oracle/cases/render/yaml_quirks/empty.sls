@@ -1,0 +1,2 @@
+# nothing here
+{% if false %}x: 1{% endif %}
