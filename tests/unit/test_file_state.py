@@ -486,7 +486,7 @@ ERRORS: list[tuple[str, dict[str, Any], str]] = [
      "User no-such-user-x is not available"),
     ("file.managed", {"name": "{w}/no/f", "contents": "x"}, "Parent directory not present"),
     ("file.managed", {"name": "{w}/f", "contents": "{{ x", "template": "jinja"},
-     "jinja syntax error"),
+     "Jinja syntax error"),
     ("file.managed", {"name": "{w}/f", "contents": "x", "template": "mako"},
      "template format mako is not supported"),
     ("file.managed", {"name": "{w}/f", "contents_pillar": "nope"}, "Pillar nope does not exist"),
