@@ -1,4 +1,4 @@
-"""ini, environ, ssh_auth, sysctl, alias, host.only and cron env states against fakes and temp files.
+"""ini, environ, ssh_auth, sysctl, alias, host.only and cron env states against fakes.
 
 Files live under pytest's tmp_path; commands (sysctl, crontab) are answered by
 fake runners; nothing on the host is read or changed except the process's
