@@ -55,6 +55,7 @@ MODULES: dict[str, str] = {
     "ssh": "minion.modules.ssh",
     "sysctl": "minion.modules.sysctl",
     "aliases": "minion.modules.aliases",
+    "timezone": "minion.modules.timezone",
 }
 
 

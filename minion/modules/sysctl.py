@@ -1,6 +1,7 @@
 """Kernel parameters at run time and in sysctl config files, like Salt's ``sysctl`` module.
 
-Values are read with ``sysctl -n`` and set with ``sysctl -w``. ``persist``
+Values are read with ``sysctl -n`` and set with ``sysctl -w`` (straight
+from and to /proc/sys where procps is not installed). ``persist``
 also writes ``NAME = VALUE`` into the config file: by default, as Salt
 decides it, ``/etc/sysctl.d/99-salt.conf`` when systemd is running, else
 ``/etc/sysctl.conf``. Setting a value needs root (and, in a container,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -96,7 +98,14 @@ def get(ctx: Context, name: str) -> str:
 
         minion call --local sysctl.get net.ipv4.ip_forward
     """
+    if shutil.which("sysctl") is None:
+        path = _proc_path(name)
+        return path.read_text().strip() if path.is_file() else ""
     return ctx.run(["sysctl", "-n", _check(name)]).stdout.strip()
+
+
+def _proc_path(name: str) -> Path:
+    return PROC_SYS / _check(name).translate(str.maketrans("./", "/."))
 
 
 def assign(ctx: Context, name: str, value: Any) -> dict[str, str]:
@@ -107,9 +116,15 @@ def assign(ctx: Context, name: str, value: Any) -> dict[str, str]:
         minion call --local sysctl.assign net.ipv4.ip_forward 1
     """
     value = str(value)
-    path = PROC_SYS / _check(name).translate(str.maketrans("./", "/."))
+    path = _proc_path(name)
     if not path.exists():
         raise SysctlError(f"sysctl {name} does not exist")
+    if shutil.which("sysctl") is None:
+        try:
+            path.write_text(value + "\n")
+        except OSError as exc:
+            raise SysctlError(f"sysctl -w failed: {exc.strerror}") from None
+        return {name: path.read_text().strip()}
     done = ctx.run(["sysctl", "-w", f"{name}={value}"])
     out = done.stdout.strip()
     pattern = re.compile(rf"^{re.escape(name)}\s+=\s+{re.escape(value)}$")

@@ -42,4 +42,5 @@ STATE_MODULES: dict[str, str] = {
     "ssh_auth": "minion.states.ssh_auth",
     "sysctl": "minion.states.sysctl",
     "alias": "minion.states.alias",
+    "timezone": "minion.states.timezone",
 }

@@ -22,7 +22,7 @@ from minion.modules import ini, sysctl
 from minion.runner import CommandResult, FakeRunner
 from minion.states import STATE_MODULES
 
-MINE = ("ini", "environ", "ssh_auth", "sysctl", "alias", "host", "cron")
+MINE = ("ini", "environ", "ssh_auth", "sysctl", "alias", "host", "cron", "timezone")
 OK = CommandResult("", "", 0)
 
 
@@ -202,6 +202,7 @@ def test_sysctl_present(states: Registry, tmp_path: Path,
     monkeypatch.setattr(sysctl, "PROC_SYS", tmp_path / "proc")
     monkeypatch.setattr(sysctl, "SYSTEMD_RUNTIME", tmp_path / "no-systemd")
     monkeypatch.setattr(sysctl, "PLAIN_CONFIG", str(tmp_path / "etc" / "sysctl.conf"))
+    monkeypatch.setattr(sysctl.shutil, "which", lambda name: f"/sbin/{name}")
     runner = SysctlRunner({"vm.swappiness": "60"})
     conf = tmp_path / "etc" / "sysctl.conf"
     ret = state(states, make_ctx(runner=runner, test=True), "sysctl.present",
@@ -224,6 +225,24 @@ def test_sysctl_present(states: Registry, tmp_path: Path,
     ret = state(states, make_ctx(runner=runner), "sysctl.present", name="vm.nosuch", value=1)
     assert ret["result"] is False
     assert ret["comment"] == "Failed to set vm.nosuch to 1: sysctl vm.nosuch does not exist"
+
+
+def test_sysctl_without_procps_uses_proc_sys(states: Registry, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "proc" / "net" / "ipv4").mkdir(parents=True)
+    knob = tmp_path / "proc" / "net" / "ipv4" / "ip_forward"
+    knob.write_text("0\n")
+    monkeypatch.setattr(sysctl, "PROC_SYS", tmp_path / "proc")
+    monkeypatch.setattr(sysctl.shutil, "which", lambda name: None)
+    conf = tmp_path / "99.conf"
+    ctx = make_ctx()
+    ret = state(states, ctx, "sysctl.present", name="net.ipv4.ip_forward", value=1,
+                config=str(conf))
+    assert ret["changes"] == {"net.ipv4.ip_forward": 1} and knob.read_text() == "1\n"
+    ret = state(states, ctx, "sysctl.present", name="net.ipv4.ip_forward", value=1,
+                config=str(conf))
+    assert (ret["result"], ret["changes"]) == (True, {})
+    assert ctx.runner.calls == []  # type: ignore[attr-defined]
 
 
 def test_sysctl_default_config_follows_systemd(tmp_path: Path,
@@ -311,3 +330,40 @@ def test_cron_env_present_absent(states: Registry) -> None:
     runner = CrontabRunner("")
     state(states, make_ctx(runner=runner), "cron.env_present", name="PATH", value="/bin")
     assert runner.text == f"{tag}\nPATH=/bin\n"
+
+
+# --- timezone ----------------------------------------------------------------------------------
+
+
+def test_timezone_system_without_systemd(states: Registry, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from minion.modules import timezone
+    zoneinfo = tmp_path / "zoneinfo"
+    (zoneinfo / "Europe").mkdir(parents=True)
+    (zoneinfo / "Etc").mkdir()
+    (zoneinfo / "Europe" / "Paris").write_bytes(b"TZif paris")
+    (zoneinfo / "Etc" / "UTC").write_bytes(b"TZif utc")
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "localtime").symlink_to(zoneinfo / "Etc" / "UTC")
+    (etc / "timezone").write_text("Etc/UTC\n")
+    (etc / "adjtime").write_text("0.0 0 0.0\n0\nLOCAL\n")
+    for key, value in (("SYSTEMD_RUNTIME", tmp_path / "none"), ("ZONEINFO", zoneinfo),
+                       ("LOCALTIME", etc / "localtime"), ("TIMEZONE", etc / "timezone"),
+                       ("ADJTIME", etc / "adjtime")):
+        monkeypatch.setattr(timezone, key, value)
+    ret = state(states, make_ctx(test=True), "timezone.system", name="Europe/Paris")
+    assert (ret["result"], ret["comment"]) == (
+        None, "Timezone Europe/Paris needs to be set, UTC needs to be set to True")
+    ret = state(states, make_ctx(), "timezone.system", name="Europe/Paris")
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        True, {"timezone": "Europe/Paris", "utc": True},
+        "Set timezone Europe/Paris, Set UTC to True")
+    assert os.readlink(etc / "localtime") == str(zoneinfo / "Europe" / "Paris")
+    assert (etc / "timezone").read_text() == "Europe/Paris\n"
+    assert (etc / "adjtime").read_text() == "0.0 0 0.0\n0\nUTC\n"
+    ret = state(states, make_ctx(), "timezone.system", name="Europe/Paris")
+    assert (ret["result"], ret["changes"], ret["comment"]) == (
+        True, {}, "Timezone Europe/Paris already set, UTC already set to Europe/Paris")
+    ret = state(states, make_ctx(), "timezone.system", name="Mars/Olympus")
+    assert ret["result"] is False and "Can't find a local timezone" in ret["comment"]
