@@ -56,6 +56,8 @@ MODULES: dict[str, str] = {
     "sysctl": "minion.modules.sysctl",
     "aliases": "minion.modules.aliases",
     "timezone": "minion.modules.timezone",
+    "pip": "minion.modules.pip",
+    "git": "minion.modules.git",
 }
 
 

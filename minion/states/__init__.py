@@ -43,4 +43,6 @@ STATE_MODULES: dict[str, str] = {
     "sysctl": "minion.states.sysctl",
     "alias": "minion.states.alias",
     "timezone": "minion.states.timezone",
+    "pip": "minion.states.pip",
+    "git": "minion.states.git",
 }
