@@ -175,7 +175,10 @@ def _compile_compound(tgt: TargetExpr, tgt_type: str, nodegroups: Mapping[str, A
         if not isinstance(tgt, str):
             raise TargetError(f"nodegroup target {tgt!r}: expected a nodegroup name")
         label = f"nodegroup {tgt!r}"
-        words = expand_group(tgt, nodegroups)
+        try:
+            words = expand_group(tgt, nodegroups)
+        except TargetError as exc:
+            raise TargetError(f"nodegroup target {tgt!r}: {exc}") from None
     else:
         label = f"compound target {tgt!r}"
         if isinstance(tgt, str):
@@ -237,10 +240,12 @@ def _data(kind: str, body: str, delimiter: str) -> Node:
     if delimiter not in body:
         raise _LeafError(f"expected 'key{delimiter}value'")
     if mode == "regex" and not targeting_data.valid_regex(body, delimiter):
-        raise _LeafError(f"invalid regex in {body!r}")
+        raise _LeafError(targeting_data.regex_problem(body, delimiter))
+
+    check = targeting_data.matcher(body, delimiter, mode)
 
     def test(minion: Minion) -> bool:
-        return targeting_data.match(minion.get(section) or {}, body, delimiter, mode)
+        return check(minion.get(section) or {})
 
     return Node(test, False)
 
@@ -266,7 +271,7 @@ def _network(body: str) -> Node:
         try:
             loose = ipaddress.ip_network(body, strict=False)
         except ValueError:
-            raise _LeafError(f"invalid IP address or network {body!r}") from None
+            raise _LeafError(f"invalid network or address {body!r}") from None
         raise _LeafError(f"{body!r} has host bits set (the network is {loose})") from None
     key = f"ipv{net.version}"
     family = socket.AF_INET if net.version == 4 else socket.AF_INET6

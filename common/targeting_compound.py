@@ -127,30 +127,32 @@ def _plain_words(words: list[str]) -> list[str] | None:
     return [prefix + ",".join(words)]
 
 
-Token = str | Node
+@dataclass(frozen=True)
+class _Token:
+    value: str | Node  # an operator or a compiled word
+    text: str  # the word as written, for messages
+    index: int  # 1-based position of the word
 
 
 def compile_words(words: Sequence[str], leaf: Leaf, label: str) -> Node:
     """Compile compound words (nodegroups already resolved) into one Node."""
-    tokens: list[Token] = []
-    for index, word in enumerate(words):
+    tokens: list[_Token] = []
+    for index, word in enumerate(words, 1):
         if word not in OPERATORS:
             engine, pattern, delimiter = split_word(word)
             try:
-                tokens.append(leaf(engine, pattern, delimiter))
+                tokens.append(_Token(leaf(engine, pattern, delimiter), word, index))
             except TargetError as exc:
-                _fail(label, f"{exc} in word {word!r}")
+                _fail(label, f"{exc} in {word!r} at token {index}")
             continue
-        last = tokens[-1] if tokens else None
-        if last is None and word not in ("(", "not"):
-            _fail(label, f"cannot start with {word!r}")
-        if last == "(" and word in ("and", "or"):
-            _fail(label, f"{word!r} right after '(' at word {index + 1}")
+        last = tokens[-1].value if tokens else None
+        if (last is None and word not in ("(", "not")) or (last == "(" and word in ("and", "or")):
+            _fail(label, f"unexpected {word!r} at token {index}")
         if word == "not" and last is not None and last not in ("and", "or", "("):
             if last == "not":
-                _fail(label, f"'not not' at word {index + 1}")
-            tokens.append("and")  # `db* not G@x` reads `db* and not G@x`
-        tokens.append(word)
+                _fail(label, f"unexpected 'not' after 'not' at token {index}")
+            tokens.append(_Token("and", word, index))  # `db* not G@x` reads `db* and not G@x`
+        tokens.append(_Token(word, word, index))
     return _Grammar(tokens, label).parse()
 
 
@@ -161,26 +163,36 @@ def _fail(label: str, detail: str) -> NoReturn:
 class _Grammar:
     """Python's boolean grammar over targets: or_test, and_test, not_test, atom."""
 
-    def __init__(self, tokens: list[Token], label: str) -> None:
+    def __init__(self, tokens: list[_Token], label: str) -> None:
         self.tokens, self.label, self.pos = tokens, label, 0
+        self.open: list[_Token] = []  # the '(' tokens not closed yet
 
     def parse(self) -> Node:
         if not self.tokens:
             _fail(self.label, "empty expression")
         node = self._or()
-        if self.pos < len(self.tokens):
-            self._unexpected()
+        if self._peek() is not None:
+            self._expected_operator()
         return node
 
-    def _peek(self) -> Token | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+    def _peek(self) -> str | Node | None:
+        return self.tokens[self.pos].value if self.pos < len(self.tokens) else None
 
-    def _unexpected(self) -> NoReturn:
-        token = self._peek()
-        if token is None:
-            _fail(self.label, f"ends after {self.tokens[-1]!r}")
-        what = repr(token) if isinstance(token, str) else "a target"
-        _fail(self.label, f"unexpected {what} at token {self.pos + 1}")
+    def _expected_operator(self) -> NoReturn:
+        token = self.tokens[self.pos]
+        if token.value == ")":
+            _fail(self.label, f"unbalanced ')' at token {token.index}")
+        wanted = "'and', 'or' or ')'" if self.open else "'and' or 'or'"
+        _fail(self.label, f"expected {wanted} before {token.text!r} at token {token.index}")
+
+    def _expected_target(self) -> NoReturn:
+        if self.pos >= len(self.tokens):
+            if self.open:
+                _fail(self.label, f"unbalanced '(' at token {self.open[-1].index}")
+            last = self.tokens[-1]
+            _fail(self.label, f"expected a target after {last.text!r} at token {last.index}")
+        token = self.tokens[self.pos]
+        _fail(self.label, f"unexpected {token.text!r} at token {token.index}")
 
     def _or(self) -> Node:
         nodes = [self._and()]
@@ -209,14 +221,16 @@ class _Grammar:
             self.pos += 1
             return token
         if token != "(":
-            self._unexpected()
+            self._expected_target()
+        self.open.append(self.tokens[self.pos])
         self.pos += 1
-        if self._peek() == ")":  # `( )` is Python's empty tuple: false
-            self.pos += 1
-            return FALSE
-        node = self._or()
+        # `( )` is Python's empty tuple, which is false
+        node = FALSE if self._peek() == ")" else self._or()
+        if self._peek() is None:
+            _fail(self.label, f"unbalanced '(' at token {self.open[-1].index}")
         if self._peek() != ")":
-            self._unexpected()
+            self._expected_operator()
+        self.open.pop()
         self.pos += 1
         return node
 

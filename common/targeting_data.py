@@ -28,19 +28,33 @@ import fnmatch
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from common import yamlload
 
 Mode = Literal["glob", "regex", "exact"]
-TextTest = Callable[[Any, str], bool]
+TextTest = Callable[[Any], bool]
 
 _MISSING: Any = object()
 
 
+@dataclass(frozen=True)
+class _Split:
+    keys: tuple[str, ...] | None  # None: the whole data (a key path of just '*')
+    pattern: str
+    test: TextTest
+
+
 def match(data: Any, expr: str, delimiter: str, mode: Mode) -> bool:
     """True when ``expr`` (key path, delimiter, pattern) matches ``data``."""
-    return _match(data, expr, delimiter, _TESTS[mode])
+    return _match(data, _plan(expr, delimiter, mode), mode)
+
+
+def matcher(expr: str, delimiter: str, mode: Mode) -> Callable[[Any], bool]:
+    """``match`` with the expression parsed once: call it with each minion's data."""
+    plan = _plan(expr, delimiter, mode)
+    return lambda data: _match(data, plan, mode)
 
 
 def valid_regex(expr: str, delimiter: str) -> bool:
@@ -59,54 +73,66 @@ def valid_regex(expr: str, delimiter: str) -> bool:
     return False
 
 
-def _match(data: Any, expr: str, delimiter: str, test: TextTest) -> bool:
+# Plans and text tests are cached: the master runs one expression against
+# every cached minion, so the splitting and compiling happen once.
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(expr: str, delimiter: str, mode: Mode) -> tuple[_Split, ...]:
     parts = expr.split(delimiter)
-    if len(parts) == 1:
-        return False
+    splits = []
     for cut in range(len(parts) - 1, 0, -1):
         if cut == 1 and parts[0] == "*":
-            pattern, node = expr, data
+            splits.append(_Split(None, expr, _text_test(expr, mode)))
         else:
-            pattern, node = delimiter.join(parts[cut:]), _walk(data, parts[:cut])
+            pattern = delimiter.join(parts[cut:])
+            splits.append(_Split(tuple(parts[:cut]), pattern, _text_test(pattern, mode)))
+    return tuple(splits)
+
+
+def _match(data: Any, plan: tuple[_Split, ...], mode: Mode) -> bool:
+    for split in plan:
+        node = data if split.keys is None else _walk(data, split.keys)
         if node is _MISSING or (isinstance(node, dict) and not node):
             continue
         if isinstance(node, dict):
-            if _dict_match(node, pattern, test):
+            if _dict_match(node, split.pattern, mode):
                 return True
         elif isinstance(node, list | tuple):
             for member in node:
-                if isinstance(member, dict) and _dict_match(member, pattern, test):
+                if isinstance(member, dict) and _dict_match(member, split.pattern, mode):
                     return True
-                if test(member, pattern):
+                if split.test(member):
                     return True
-        elif test(node, pattern):
+        elif split.test(node):
             return True
     return False
 
 
-def _dict_match(node: dict[Any, Any], pattern: str, test: TextTest) -> bool:
+def _dict_match(node: dict[Any, Any], pattern: str, mode: Mode) -> bool:
     wildcard = pattern.startswith("*:")
     if wildcard:
         pattern = pattern[2:]
-    if pattern == "*" or pattern in node or any(test(key, pattern) for key in node):
+    test = _text_test(pattern, mode)
+    if pattern == "*" or pattern in node or any(test(key) for key in node):
         return True
-    if _match(node, pattern, ":", test):  # Salt splits deeper levels on ':' only
+    if _match(node, _plan(pattern, ":", mode), mode):  # deeper levels split on ':' only
         return True
     if not wildcard:
         return False
     for value in node.values():
         if isinstance(value, dict):
-            if _dict_match(value, pattern, test):
+            if _dict_match(value, pattern, mode):
                 return True
         elif isinstance(value, list):
-            if any(test(item, pattern) for item in value):
+            if any(test(item) for item in value):
                 return True
-        elif test(value, pattern):
+        elif test(value):
             return True
     return False
 
 
-def _walk(data: Any, keys: list[str]) -> Any:
+def _walk(data: Any, keys: tuple[str, ...]) -> Any:
     node = data
     for key in keys:
         if isinstance(node, list):
@@ -180,6 +206,16 @@ def _as_yaml(key: str) -> Any:
     return key
 
 
+def regex_problem(expr: str, delimiter: str) -> str:
+    """Say why the value part of ``expr`` is no regex (for the error message)."""
+    pattern = expr.split(delimiter, 1)[1].lower()
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"invalid regex {pattern!r} ({exc})"
+    return f"no split of {expr!r} leaves a valid regex"
+
+
 @functools.lru_cache(maxsize=4096)
 def _regex(pattern: str) -> re.Pattern[str] | None:
     try:
@@ -188,17 +224,20 @@ def _regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
-def _glob_test(value: Any, pattern: str) -> bool:
-    return fnmatch.fnmatchcase(str(value).lower(), pattern.lower())
+def _text(value: Any) -> str:
+    return value.lower() if isinstance(value, str) else str(value).lower()
 
 
-def _regex_test(value: Any, pattern: str) -> bool:
-    rx = _regex(pattern.lower())
-    return rx is not None and rx.match(str(value).lower()) is not None
-
-
-def _exact_test(value: Any, pattern: str) -> bool:
-    return str(value).lower() == pattern.lower()
-
-
-_TESTS: dict[str, TextTest] = {"glob": _glob_test, "regex": _regex_test, "exact": _exact_test}
+@functools.lru_cache(maxsize=4096)
+def _text_test(pattern: str, mode: Mode) -> TextTest:
+    """A test of one value's text against the pattern, both lowercased."""
+    lowered = pattern.lower()
+    if mode == "regex":
+        rx = _regex(lowered)
+        if rx is None:
+            return lambda value: False
+        return lambda value: rx.match(_text(value)) is not None
+    if mode == "exact" or not any(ch in lowered for ch in "*?["):
+        return lambda value: _text(value) == lowered
+    glob = re.compile(fnmatch.translate(lowered))
+    return lambda value: glob.match(_text(value)) is not None

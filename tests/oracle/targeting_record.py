@@ -26,13 +26,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import salt.client
 import salt.config
 import salt.loader
 import salt.minion
 import salt.version
+import yaml
 
 HERE = Path(__file__).resolve().parent / "targeting"
 FUN = "test.ping"
@@ -163,7 +162,8 @@ def main() -> int:
     doc = {"salt_version": salt.version.__version__, "results": results}
     (HERE / "expected.json").write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     errors = sum("error" in r for r in results)
-    print(f"recorded {len(results)} expressions ({errors} errors) over {len(fleet['minions'])} minions")
+    count = len(fleet["minions"])
+    print(f"recorded {len(results)} expressions ({errors} errors) over {count} minions")
     return 0
 
 

@@ -77,7 +77,8 @@ CASES: list[tuple[dict[str, Any], Any, str, bool]] = [
     (UPPER, "web", "pcre", False),
     # list: comma separated, spaces tolerated, python list, exact
     (WEB1, "db1.example.com,web1.example.com", "list", True),
-    (WEB1, " db1.example.com , web1.example.com ", "list", True),
+    (WEB1, " db1.example.com , web1.example.com ", "list", False),  # spaces are kept
+    (WEB1, "db1.example.com,web1.example.com", "list", True),
     (WEB1, ["bare", "web1.example.com"], "list", True),
     (WEB1, "web1", "list", False),
     (WEB1, "web*", "list", False),
@@ -161,7 +162,6 @@ CASES: list[tuple[dict[str, Any], Any, str, bool]] = [
     (WEB1, "10.0.1.0/24", "ipcidr", False),
     (WEB1, "192.168.1.20", "ipcidr", True),
     (WEB1, "192.168.1.21", "ipcidr", False),
-    (WEB1, "10.0.0.9/24", "ipcidr", True),
     (WEB1, "2001:db8::/32", "ipcidr", True),
     (WEB1, "2001:db8::5", "ipcidr", True),
     (WEB1, "2001:db9::/32", "ipcidr", False),
@@ -191,20 +191,31 @@ CASES: list[tuple[dict[str, Any], Any, str, bool]] = [
     (DB1, "G@os:Debian or db*", "compound", True),
     (WEB1, "not db*", "compound", True),
     (WEB1, "not web*", "compound", False),
-    (WEB1, "not not web*", "compound", True),
     (WEB1, "web* and not G@os:CentOS", "compound", True),
     (DB1, "db* or web* and G@os:Debian", "compound", True),
     (DB1, "(db* or web*) and G@os:Debian", "compound", False),
     (WEB1, "db* and G@os:CentOS or web*", "compound", True),
     (WEB1, "db* and (G@os:CentOS or web*)", "compound", False),
     (WEB1, "not db* and not G@os:CentOS", "compound", True),
-    (DB1, "not (db* or web*)", "compound", False),
-    (WEB1, "(web* or db*)", "compound", True),
-    (WEB1, "((web*) and (G@os:Debian or G@os:CentOS))", "compound", True),
+    (DB1, "not ( db* or web* )", "compound", False),
+    (WEB1, "( web* or db* )", "compound", True),
+    (WEB1, "(web* or db*)", "compound", False),  # '(web*' and 'db*)' are globs, as in Salt
+    (WEB1, "( ( web* ) and ( G@os:Debian or G@os:CentOS ) )", "compound", True),
+    (WEB1, "web* not G@os:CentOS", "compound", True),  # implicit 'and'
+    (WEB1, "( )", "compound", False),
+    (WEB1, "not ( )", "compound", True),
+    (WEB1, "X@foo", "compound", False),  # an unknown prefix is a glob
+    (WEB1, "web* and G@", "compound", False),
+    (WEB1, "", "glob", False),
+    (WEB1, "", "list", False),
+    (WEB1, " , ", "list", False),
+    (WEB1, ["web1.example.com"], "list", True),
+    (WEB1, [" web1.example.com"], "list", False),
+    (WEB1, ":Debian", "grain", False),
     (WEB1, "( web* or db* ) and not ( I@role:backend )", "compound", True),
     (WEB1, "E@(web|db)1 and web*", "compound", True),
-    (WEB1, "(E@(web|db)1)", "compound", True),
-    (WEB1, "(db* or E@web(1|2))", "compound", True),
+    (WEB1, "( E@(web|db)1 )", "compound", True),
+    (WEB1, "( db* or E@web(1|2) )", "compound", True),
     (WEB1, ["G@os:Debian", "and", "web*"], "compound", True),
     # nodegroup target type
     (WEB1, "webs", "nodegroup", True),
@@ -234,8 +245,9 @@ DELIMITER_CASES: list[tuple[str, str, str, bool]] = [
     ("os|Ubuntu", "grain", "|", False),
     ("hwaddr_interfaces|eth0|52:54:00:12:34:56", "grain", "|", True),
     ("tier/name/gold", "pillar", "/", True),
-    ("G@os|Debian and G@roles|web", "compound", "|", True),
-    ("G@nested;a;b;c;deep", "compound", ";", True),
+    ("G|@os|Debian and G|@roles|web", "compound", ":", True),  # per-word delimiter
+    ("G;@nested;a;b;c;deep", "compound", "|", True),  # the job's delimiter is ignored
+    ("G@os:Debian", "compound", "|", True),
 ]
 
 
@@ -244,46 +256,57 @@ def test_custom_delimiter(tgt: str, tgt_type: str, delimiter: str, expected: boo
     assert targeting.matches(WEB1, tgt, tgt_type, delimiter=delimiter) is expected
 
 
-def test_longest_existing_key_path_decides() -> None:
-    minion = {"id": "m", "grains": {"a": {"b": "x"}, "a:b": "ignored"}}
-    # "a" -> "b" exists, so "a:b" is the key path and "c" must match "x".
-    assert not targeting.matches(minion, "a:b:c", "grain")
+def test_every_key_split_is_tried() -> None:
+    minion = {"id": "m", "grains": {"a": [{"b": "x"}, {"b": "y"}], "c": {"d": "e:f"}}}
+    # "a:b" walks into the first dict only ("x"); the split "a" + "b:y"
+    # then finds the second one, as Salt does.
     assert targeting.matches(minion, "a:b:x", "grain")
-    assert targeting.matches(minion, "a:b", "grain")
+    assert targeting.matches(minion, "a:b:y", "grain")
+    assert not targeting.matches(minion, "a:b:z", "grain")
+    assert targeting.matches(minion, "c:d:e:f", "grain")
+    assert targeting.matches(minion, "a:1:b:y", "grain")
+    assert targeting.matches(minion, "*:e:f", "grain") is False
+    assert targeting.matches(minion, "c:*:e:f", "grain")
+
+
+def test_directly_named_group_is_spliced_without_parentheses() -> None:
+    # Salt's master expands N@g in place; only nested groups get parentheses.
+    groups = {"g": "db* or G@os:Debian", "h": "N@g and G@os:Debian"}
+    assert targeting.matches(DB1, "N@g and G@os:Debian", "compound", nodegroups=groups)
+    assert not targeting.matches(DB1, "N@h", "compound", nodegroups=groups)
 
 
 ERROR_CASES: list[tuple[Any, str, str]] = [
-    ("G@os and (web*", "compound", "unbalanced '(' at token 3"),
-    ("web* or db*)", "compound", "unbalanced ')' at token 4"),
-    ("(web* or (db*)", "compound", "unbalanced '(' at token 1"),
+    ("G@os:Debian and ( web*", "compound", "unbalanced '(' at token 3"),
+    ("web* or db* )", "compound", "unbalanced ')' at token 4"),
+    ("( web* or ( db* )", "compound", "unbalanced '(' at token 1"),
+    ("G@os and ( web*", "compound", "expected 'key:value' in 'G@os' at token 1"),
     ("", "compound", "empty expression"),
     ("   ", "compound", "empty expression"),
-    ("X@foo", "compound", "unknown prefix 'X@' in 'X@foo' at token 1"),
-    ("web* and R@%foo", "compound", "unknown prefix 'R@' in 'R@%foo' at token 3"),
+    ("web* and R@%foo", "compound", "range (R@) targets are not supported in 'R@%foo' at token 3"),
+    ("not not web*", "compound", "unexpected 'not' after 'not' at token 2"),
+    ("G@os|Debian", "compound", "expected 'key:value' in 'G@os|Debian'"),
     ("web* and", "compound", "expected a target after 'and' at token 2"),
     ("web* or not", "compound", "expected a target after 'not' at token 3"),
     ("and web*", "compound", "unexpected 'and' at token 1"),
     ("web* or or db*", "compound", "unexpected 'or' at token 3"),
-    ("()", "compound", "unexpected ')' at token 2"),
+    (") web*", "compound", "unexpected ')' at token 1"),
+    ("( and web* )", "compound", "unexpected 'and' at token 2"),
     ("web* db*", "compound", "expected 'and' or 'or' before 'db*' at token 2"),
-    ("(web* db*)", "compound", "expected 'and', 'or' or ')' before 'db*' at token 3"),
-    ("web* and G@", "compound", "empty expression in 'G@' at token 3"),
+    ("( web* db* )", "compound", "expected 'and', 'or' or ')' before 'db*' at token 3"),
     ("web* and G@os", "compound", "expected 'key:value' in 'G@os' at token 3"),
     ("E@(web", "compound", "invalid regex '(web'"),
     ("web* or S@10.0.0.0/33", "compound", "invalid network or address '10.0.0.0/33'"),
-    ("web* and N@nope", "compound", "unknown nodegroup 'nope' in 'N@nope' at token 3"),
-    ("", "glob", "glob target '': empty expression"),
+    ("web* and N@nope", "compound", "unknown nodegroup 'nope'"),
     ("(web", "pcre", "pcre target '(web': invalid regex"),
-    ("", "list", "no minion ids"),
-    (" , ", "list", "no minion ids"),
     ("os", "grain", "grain target 'os': expected 'key:value'"),
-    (":Debian", "grain", "expected 'key:value'"),
     ("os:(deb", "grain_pcre", "invalid regex '(deb'"),
     ("ipv6:fe80::(", "grain_pcre", "invalid regex 'fe80::('"),
     ("role", "pillar", "expected 'key:value'"),
     ("role:[", "pillar_pcre", "invalid regex"),
     ("10.0.0.300", "ipcidr", "invalid network or address '10.0.0.300'"),
     ("not-an-ip", "ipcidr", "invalid network or address"),
+    ("10.0.0.9/24", "ipcidr", "'10.0.0.9/24' has host bits set (the network is 10.0.0.0/24)"),
     ("nope", "nodegroup", "nodegroup target 'nope': unknown nodegroup 'nope'"),
     ("web*", "regex", "unknown target type 'regex'"),
     (["web*"], "glob", "expected a string"),
@@ -302,18 +325,20 @@ def test_malformed_raises(tgt: Any, tgt_type: str, message: str) -> None:
 
 def test_error_message_names_the_token_fully() -> None:
     with pytest.raises(TargetError) as excinfo:
-        targeting.validate("G@os and (web*", "compound")
-    assert str(excinfo.value) == "compound target 'G@os and (web*': unbalanced '(' at token 3"
+        targeting.validate("G@os:Debian and ( web*", "compound")
+    assert str(excinfo.value) == (
+        "compound target 'G@os:Debian and ( web*': unbalanced '(' at token 3"
+    )
 
 
 BAD_NODEGROUPS: list[tuple[dict[str, Any], str, str]] = [
     ({"a": "N@a"}, "a", "nodegroup cycle: a -> a"),
     ({"a": "N@b", "b": "web* or N@c", "c": "N@a"}, "a", "nodegroup cycle: a -> b -> c -> a"),
     ({"a": "N@b", "b": "N@a"}, "b", "nodegroup cycle: b -> a -> b"),
-    ({"a": "web* and"}, "a", "nodegroup 'a' 'web* and': expected a target after 'and'"),
-    ({"a": "N@b"}, "a", "nodegroup 'a' 'N@b': unknown nodegroup 'b' in 'N@b' at token 1"),
-    ({"a": []}, "a", "nodegroup 'a': no minion ids"),
-    ({"a": ""}, "a", "empty expression"),
+    ({"a": "web* and"}, "a", "expected a target after 'and'"),
+    ({"a": "N@b"}, "a", "nodegroup 'a' names unknown nodegroup 'b'"),
+    ({"a": 5}, "a", "nodegroup 'a': expected a compound string or a list"),
+    ({"a": ["web*", 5]}, "a", "nodegroup 'a': every item must be a string"),
 ]
 
 
@@ -378,7 +403,7 @@ def test_empty_delimiter_refused() -> None:
 
 def test_target_types_constant() -> None:
     assert targeting.TARGET_TYPES == (
-        "glob", "pcre", "list", "grain", "grain_pcre",
-        "pillar", "pillar_pcre", "ipcidr", "compound", "nodegroup",
+        "glob", "pcre", "list", "grain", "grain_pcre", "pillar", "pillar_pcre",
+        "pillar_exact", "ipcidr", "compound", "nodegroup",
     )  # fmt: skip
     assert issubclass(TargetError, ValueError)
