@@ -243,3 +243,16 @@ def test_a_managed_files_template_sees_the_mode_as_salt_shows_it(mode: Any, show
     names = template_names("salt://a/b.conf", "/etc/b.conf", "root", None, mode)
     assert names == {"source": "salt://a/b.conf", "name": "/etc/b.conf", "user": "root",
                      "group": None, "mode": shown, "attrs": None}
+
+
+def test_host_filters(tmp_path: Path) -> None:
+    (tmp_path / "t.txt").write_text("hello\n")
+    (tmp_path / "b.bin").write_bytes(b"\0\1\2")
+    (tmp_path / "e").write_text("")
+    out = jinja("{{ [t | is_text_file, b | is_text_file, b | is_bin_file, e | is_empty, "
+                "t | is_empty, d | list_files | length, 'root' | get_uid, 'nouser-x' | get_uid, "
+                "t | file_hashsum('md5')] }}",
+                t=str(tmp_path / "t.txt"), b=str(tmp_path / "b.bin"), e=str(tmp_path / "e"),
+                d=str(tmp_path))
+    assert out == ("[True, False, True, True, False, 4, 0, None, "
+                   "'b1946ac92492d2347c6235b4d2611184']")
