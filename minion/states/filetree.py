@@ -1,4 +1,4 @@
-"""The directory states: `directory` (one directory, optionally its tree) and `recurse`."""
+"""`file.recurse`: copy a directory tree from the file server."""
 
 from __future__ import annotations
 
@@ -28,133 +28,6 @@ from minion.states.filehelpers import (
 from minion.states.filesource import render
 
 RECURSE_TYPES = ("user", "group", "mode", "ignore_files", "ignore_dirs", "silent")
-
-
-@state
-def directory(
-    ctx: Context, name: str, user: Any = None, group: Any = None, recurse: Any = None,
-    dir_mode: Any = None, file_mode: Any = None, makedirs: bool = False, clean: bool = False,
-    exclude_pat: str | None = None, allow_symlink: bool = True, mode: Any = None,
-    children_only: bool = False,
-) -> dict[str, Any]:
-    """Make sure a directory exists with the given owner and mode.
-
-    name
-        Absolute path of the directory.
-    user, group
-        Owner of the directory.
-    dir_mode (or mode)
-        Mode of the directory, and of directories below it with recurse.
-    file_mode
-        Mode of the files below it with recurse.
-    makedirs
-        Create missing parent directories.
-    recurse
-        Apply to everything below as well: a list of ``user``, ``group``,
-        ``mode``, and ``ignore_files`` or ``ignore_dirs``.
-    clean
-        Remove everything inside that does not match exclude_pat.
-    exclude_pat
-        A glob on the path relative to name (or ``E@regex``) to keep when cleaning.
-    allow_symlink
-        Accept a symlink to a directory at name (default).
-    children_only
-        With recurse, leave the directory itself alone.
-
-    CLI Example:
-
-        minion call state.single file.directory /srv/app user=app mode=0750 makedirs=True
-    """
-    ret = result.new(name)
-    path = absolute(name)
-    dmode = parse_mode(dir_mode if dir_mode is not None else mode)
-    fmode = parse_mode(file_mode)
-    check_owner(user, group)
-    what = _recurse_types(recurse)
-    if os.path.islink(path) and (not allow_symlink or not os.path.isdir(path)):
-        raise StateError(f"Specified location {name} exists and is a symlink")
-    if os.path.lexists(path) and not os.path.isdir(path):
-        raise StateError(f"Specified location {name} exists and is a file")
-    if not os.path.isdir(os.path.dirname(path)) and not makedirs:
-        raise StateError(f"No directory to create {name} in")
-    current = stats(ctx, path)
-    changes: Changes = {}
-    if current is None:
-        changes[name] = "New Dir"
-    elif not (children_only and what):
-        changes |= perm_changes(current, user, group, dmode)
-    if current is not None and what:
-        changes |= _tree_changes(ctx, path, what, user, group, dmode, fmode)
-    if clean and current is not None:
-        removed, _ = clean_targets(
-            path, lambda rel: "tree" if path_matches(rel, exclude_pat) else "")
-        if removed:
-            changes["removed"] = removed
-    if not changes:
-        return result.done(ret, f"Directory {name} is in the correct state")
-    if (r := result.pending(ctx, ret, changes, _test_comment(name, changes))):
-        return r
-    if current is None:
-        ctx.call("file.mkdir", path, user, group, None if dmode is None else mode_str(dmode))
-    _apply(ctx, path, changes)
-    ret["changes"] = changes
-    return result.done(ret, f"Directory {name} updated")
-
-
-def _recurse_types(recurse: Any) -> set[str]:
-    what = set([recurse] if isinstance(recurse, str) else (recurse or []))
-    unknown = sorted(str(w) for w in what - set(RECURSE_TYPES))
-    if unknown:
-        raise StateError(f"Types for 'recurse' keyword are {', '.join(RECURSE_TYPES)}; "
-                         f"got {', '.join(unknown)}")
-    if {"ignore_files", "ignore_dirs"} <= what:
-        raise StateError("Must not specify 'recurse' options 'ignore_files' and 'ignore_dirs' "
-                         "at the same time")
-    return what
-
-
-def _tree_changes(ctx: Context, top: str, what: set[str], user: Any, group: Any,
-                  dmode: int | None, fmode: int | None) -> Changes:
-    """``{path: {user/group/mode}}`` for everything below `top` that differs."""
-    user = user if "user" in what else None
-    group = group if "group" in what else None
-    changes: Changes = {}
-    for root, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
-        entries = [] if "ignore_dirs" in what else [(d, dmode) for d in dirs]
-        if "ignore_files" not in what:
-            entries += [(f, fmode) for f in sorted(files)
-                        if not os.path.islink(os.path.join(root, f))]
-        for entry, bits in entries:
-            full = os.path.join(root, entry)
-            found = perm_changes(ctx.call("file.stats", full), user, group,
-                                 bits if "mode" in what else None)
-            if found:
-                changes[full] = found
-    return changes
-
-
-def _apply(ctx: Context, top: str, changes: Changes) -> None:
-    apply_perms(ctx, top, changes)
-    for path, change in changes.items():
-        if isinstance(change, dict):
-            apply_perms(ctx, path, change)
-    for path in changes.get("removed", []):
-        ctx.call("file.remove", path)
-
-
-def _test_comment(top: str, changes: Changes) -> str:
-    lines = ["The following files will be changed:"]
-    for key, value in changes.items():
-        if key == top:
-            lines.append(f"{top}: directory - new")
-        elif key in ("user", "group", "mode"):
-            lines.append(f"{top}: {key} - {value}")
-        elif key == "removed":
-            lines.extend(f"{path}: removed - delete" for path in value)
-        else:
-            lines.extend(f"{key}: {k} - {v}" for k, v in value.items())
-    return "\n".join(lines)
 
 
 @state
@@ -195,7 +68,7 @@ def recurse(
     """
     ret = result.new(name)
     path = absolute(name)
-    check_owner(user, group)
+    check_owner(ctx, user, group)
     dmode = parse_mode(dir_mode)
     keep_mode = str(file_mode).lower() == "keep"
     fmode = None if keep_mode else parse_mode(file_mode)
