@@ -68,7 +68,7 @@ def list_aliases(ctx: Context) -> dict[str, str]:
 
     CLI Example:
 
-        minion call --local aliases.list_aliases
+        master run '*' aliases.list_aliases
     """
     return {alias: target or "" for alias, target, _ in _read(ctx) if alias}
 
@@ -78,7 +78,7 @@ def get_target(ctx: Context, alias: str) -> str:
 
     CLI Example:
 
-        minion call --local aliases.get_target root
+        master run '*' aliases.get_target root
     """
     return list_aliases(ctx).get(alias, "")
 
@@ -88,7 +88,7 @@ def has_target(ctx: Context, alias: str, target: Any) -> bool:
 
     CLI Example:
 
-        minion call --local aliases.has_target root admin@example.com
+        master run '*' aliases.has_target root admin@example.com
     """
     if target == "":
         raise AliasError("target can not be an empty string")
@@ -101,7 +101,7 @@ def set_target(ctx: Context, alias: str, target: Any) -> bool:
 
     CLI Example:
 
-        minion call --local aliases.set_target root admin@example.com
+        master run '*' aliases.set_target root admin@example.com
     """
     if alias == "":
         raise AliasError("alias can not be an empty string")
@@ -130,7 +130,7 @@ def rm_alias(ctx: Context, alias: str) -> bool:
 
     CLI Example:
 
-        minion call --local aliases.rm_alias oldlist
+        master run '*' aliases.rm_alias oldlist
     """
     if not get_target(ctx, alias):
         return True

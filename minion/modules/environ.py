@@ -34,7 +34,7 @@ def setval(ctx: Context, key: str, val: Any, false_unsets: bool = False,
 
     CLI Example:
 
-        minion call --local environ.setval LANG C.UTF-8
+        master run '*' environ.setval LANG C.UTF-8
     """
     if not isinstance(key, str) or not _valid_key(key):
         return False
@@ -65,7 +65,7 @@ def setenv(ctx: Context, environ: Mapping[str, Any], false_unsets: bool = False,
 
     CLI Example:
 
-        minion call --local environ.setenv '{LANG: C.UTF-8, DEBUG: False}'
+        master run '*' environ.setenv '{LANG: C.UTF-8, DEBUG: False}'
     """
     if not isinstance(environ, Mapping):
         return False
@@ -85,7 +85,7 @@ def get(ctx: Context, key: str, default: str = "") -> str:
 
     CLI Example:
 
-        minion call --local environ.get PATH
+        master run '*' environ.get PATH
     """
     return os.environ.get(key, default)
 
@@ -95,7 +95,7 @@ def has_value(ctx: Context, key: str, value: str | None = None) -> bool:
 
     CLI Example:
 
-        minion call --local environ.has_value LANG C.UTF-8
+        master run '*' environ.has_value LANG C.UTF-8
     """
     if key not in os.environ:
         return False
@@ -107,7 +107,7 @@ def item(ctx: Context, keys: str | list[str], default: str = "") -> dict[str, st
 
     CLI Example:
 
-        minion call --local environ.item '[LANG, HOME]'
+        master run '*' environ.item '[LANG, HOME]'
     """
     names = [keys] if isinstance(keys, str) else list(keys)
     return {key: os.environ.get(key, default) for key in names}
@@ -118,6 +118,6 @@ def items(ctx: Context) -> dict[str, str]:
 
     CLI Example:
 
-        minion call --local environ.items
+        master run '*' environ.items
     """
     return dict(os.environ)

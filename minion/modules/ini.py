@@ -205,7 +205,7 @@ def set_option(ctx: Context, file_name: str, sections: dict[str, Any] | None = N
 
     CLI Example:
 
-        minion call --local ini.set_option /etc/app.ini '{main: {port: 8080}}'
+        master run '*' ini.set_option /etc/app.ini '{main: {port: 8080}}'
     """
     entries = read(file_name, separator, encoding)
     changes = update(entries, dict(sections or {}), separator)
@@ -222,7 +222,7 @@ def get_option(ctx: Context, file_name: str, section: str | None, option: str,
 
     CLI Example:
 
-        minion call --local ini.get_option /etc/app.ini main port
+        master run '*' ini.get_option /etc/app.ini main port
     """
     entries = read(file_name, separator, encoding)
     if section:
@@ -237,7 +237,7 @@ def remove_option(ctx: Context, file_name: str, section: str | None, option: str
 
     CLI Example:
 
-        minion call --local ini.remove_option /etc/app.ini main port
+        master run '*' ini.remove_option /etc/app.ini main port
     """
     entries = read(file_name, separator, encoding)
     holder = entries.get(section) if section else None
@@ -252,7 +252,7 @@ def get_section(ctx: Context, file_name: str, section: str, separator: str = "="
 
     CLI Example:
 
-        minion call --local ini.get_section /etc/app.ini main
+        master run '*' ini.get_section /etc/app.ini main
     """
     found = read(file_name, separator, encoding).get(section)
     return plain(found) if isinstance(found, dict) else {}
@@ -264,7 +264,7 @@ def remove_section(ctx: Context, file_name: str, section: str, separator: str = 
 
     CLI Example:
 
-        minion call --local ini.remove_section /etc/app.ini old
+        master run '*' ini.remove_section /etc/app.ini old
     """
     entries = read(file_name, separator, encoding)
     if section not in entries:
@@ -280,6 +280,6 @@ def get_ini(ctx: Context, file_name: str, separator: str = "=",
 
     CLI Example:
 
-        minion call --local ini.get_ini /etc/app.ini
+        master run '*' ini.get_ini /etc/app.ini
     """
     return plain(read(file_name, separator, encoding))

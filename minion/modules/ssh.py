@@ -198,7 +198,7 @@ def auth_keys(ctx: Context, user: str, config: str = AUTH_KEYS,
 
     CLI Example:
 
-        minion call --local ssh.auth_keys root
+        master run '*' ssh.auth_keys root
     """
     return _read_keys(ctx, user, config, fingerprint_hash_type)
 
@@ -210,7 +210,7 @@ def check_key(ctx: Context, user: str, key: str, enc: str, comment: str,
 
     CLI Example:
 
-        minion call --local ssh.check_key root AAAAB3Nza... ssh-rsa me@host '[]'
+        master run '*' ssh.check_key root AAAAB3Nza... ssh-rsa me@host '[]'
     """
     enc = refine_enc(enc)
     current = _read_keys(ctx, user, config, fingerprint_hash_type)
@@ -229,7 +229,7 @@ def set_auth_key(ctx: Context, user: str, key: str, enc: str = "ssh-rsa", commen
 
     CLI Example:
 
-        minion call --local ssh.set_auth_key deploy AAAAC3Nza... enc=ed25519 comment=ci
+        master run '*' ssh.set_auth_key deploy AAAAC3Nza... enc=ed25519 comment=ci
     """
     if len(key.split()) > 1:
         return "invalid"
@@ -264,7 +264,7 @@ def rm_auth_key(ctx: Context, user: str, key: str, config: str = AUTH_KEYS,
 
     CLI Example:
 
-        minion call --local ssh.rm_auth_key deploy AAAAC3Nza...
+        master run '*' ssh.rm_auth_key deploy AAAAC3Nza...
     """
     if key not in _read_keys(ctx, user, config, fingerprint_hash_type):
         return "Key not present"
@@ -304,7 +304,7 @@ def check_key_file(ctx: Context, user: str, source: str, config: str = AUTH_KEYS
 
     CLI Example:
 
-        minion call --local ssh.check_key_file deploy salt://keys/deploy.pub
+        master run '*' ssh.check_key_file deploy salt://keys/deploy.pub
     """
     keys = _source_keys(ctx, source, saltenv, fingerprint_hash_type) or {}
     return {key: check_key(ctx, user, key, k["enc"], k["comment"], k["options"], config,
@@ -318,7 +318,7 @@ def set_auth_key_from_file(ctx: Context, user: str, source: str, config: str = A
 
     CLI Example:
 
-        minion call --local ssh.set_auth_key_from_file deploy salt://keys/deploy.pub
+        master run '*' ssh.set_auth_key_from_file deploy salt://keys/deploy.pub
     """
     keys = _source_keys(ctx, source, saltenv, fingerprint_hash_type)
     if not keys:
@@ -338,7 +338,7 @@ def rm_auth_key_from_file(ctx: Context, user: str, source: str, config: str = AU
 
     CLI Example:
 
-        minion call --local ssh.rm_auth_key_from_file deploy salt://keys/old.pub
+        master run '*' ssh.rm_auth_key_from_file deploy salt://keys/old.pub
     """
     keys = _source_keys(ctx, source, saltenv, fingerprint_hash_type)
     if not keys:

@@ -55,7 +55,7 @@ def default_config(ctx: Context) -> str:
 
     CLI Example:
 
-        minion call --local sysctl.default_config
+        master run '*' sysctl.default_config
     """
     return SYSTEMD_CONFIG if SYSTEMD_RUNTIME.is_dir() else PLAIN_CONFIG
 
@@ -68,7 +68,7 @@ def show(ctx: Context, config_file: str | None = None) -> dict[str, str] | list[
 
     CLI Example:
 
-        minion call --local sysctl.show config_file=/etc/sysctl.d/99-salt.conf
+        master run '*' sysctl.show config_file=/etc/sysctl.d/99-salt.conf
     """
     found: dict[str, str] = {}
     if config_file:
@@ -96,7 +96,7 @@ def get(ctx: Context, name: str) -> str:
 
     CLI Example:
 
-        minion call --local sysctl.get net.ipv4.ip_forward
+        master run '*' sysctl.get net.ipv4.ip_forward
     """
     if shutil.which("sysctl") is None:
         path = _proc_path(name)
@@ -113,7 +113,7 @@ def assign(ctx: Context, name: str, value: Any) -> dict[str, str]:
 
     CLI Example:
 
-        minion call --local sysctl.assign net.ipv4.ip_forward 1
+        master run '*' sysctl.assign net.ipv4.ip_forward 1
     """
     value = str(value)
     path = _proc_path(name)
@@ -144,7 +144,7 @@ def persist(ctx: Context, name: str, value: Any, config: str | None = None) -> s
 
     CLI Example:
 
-        minion call --local sysctl.persist vm.swappiness 10
+        master run '*' sysctl.persist vm.swappiness 10
     """
     _check(name)
     path = Path(config or default_config(ctx))

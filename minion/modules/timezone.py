@@ -53,7 +53,7 @@ def get_zone(ctx: Context) -> str:
 
     CLI Example:
 
-        minion call --local timezone.get_zone
+        master run '*' timezone.get_zone
     """
     if _systemd():
         match = re.search(r"Time ?zone:\s+(\S+)", _timedatectl(ctx))
@@ -75,7 +75,7 @@ def zone_compare(ctx: Context, timezone: str) -> bool:
 
     CLI Example:
 
-        minion call --local timezone.zone_compare Europe/Paris
+        master run '*' timezone.zone_compare Europe/Paris
     """
     wanted = _zone_file(timezone)
     if not LOCALTIME.is_file():
@@ -90,7 +90,7 @@ def set_zone(ctx: Context, timezone: str) -> bool:
 
     CLI Example:
 
-        minion call --local timezone.set_zone Europe/Paris
+        master run '*' timezone.set_zone Europe/Paris
     """
     wanted = _zone_file(timezone)
     if not wanted.is_file():
@@ -109,7 +109,7 @@ def get_hwclock(ctx: Context) -> str:
 
     CLI Example:
 
-        minion call --local timezone.get_hwclock
+        master run '*' timezone.get_hwclock
     """
     if _systemd():
         for line in _timedatectl(ctx).splitlines():
@@ -125,7 +125,7 @@ def set_hwclock(ctx: Context, clock: str) -> bool:
 
     CLI Example:
 
-        minion call --local timezone.set_hwclock UTC
+        master run '*' timezone.set_hwclock UTC
     """
     if clock.lower() not in ("utc", "localtime"):
         raise TimezoneError("localtime and UTC are the only permitted values")

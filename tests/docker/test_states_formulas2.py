@@ -155,6 +155,18 @@ def test_service_offline_mode_and_masks(container: Container) -> None:
     assert second["comment"] == "Service telnetd was already unmasked"
 
 
+def test_timezone_system(container: Container) -> None:
+    box = container
+    ret = run_states(box, ("timezone.system", {"name": "Europe/Paris"}, True))[0]
+    assert (ret["result"], ret["comment"]) == (None, "Timezone Europe/Paris needs to be set")
+    first, second = twice(box, "timezone.system", name="Europe/Paris")
+    assert (first["result"], first["changes"]) == (True, {"timezone": "Europe/Paris"})
+    assert (second["result"], second["changes"]) == (True, {})
+    assert text(box, "/etc/timezone") == "Europe/Paris\n"
+    assert box.sh("readlink /etc/localtime").stdout == "/usr/share/zoneinfo/Europe/Paris\n"
+    assert box.sh("date +%Z").stdout.strip() in ("CET", "CEST")
+
+
 @pytest.fixture
 def privileged(minion_image: str) -> Iterator[Callable[[], Container]]:
     """A privileged container, or a skip saying why this engine cannot start one."""
@@ -166,7 +178,7 @@ def privileged(minion_image: str) -> Iterator[Callable[[], Container]]:
                       LABEL, "--entrypoint", "sleep", minion_image, "infinity", timeout=120)
         names.append(name)
         if proc.returncode != 0:
-            reason = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            reason = (proc.stderr.strip().splitlines() or ["no output"])[0]
             pytest.skip(f"this Docker Engine cannot run privileged containers: {reason}")
         return Container(name)
 
