@@ -43,7 +43,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     (["-C", "S@127.0.0.0/8 and G@role:db"], ["db1"]),
     (["-N", "prod"], ["web1", "db1"]),
     (["-E", "web"], ["web1", "web2"]),
-    (["-L", "db1, web2"], ["db1", "web2"]),
+    (["-L", "db1,web2"], ["db1", "web2"]),
+    (["-L", "db1, web2"], ["db1"]),  # Salt keeps the space: " web2" is no id
     (["web?"], ["web1", "web2"]),
 ])
 def test_targets_reach_exactly_the_matching_minions(
@@ -74,8 +75,10 @@ def test_list_targets_never_reach_other_minions(fleet: Cluster) -> None:
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["-C", "G@role:web and (web1"], "unbalanced '('"),
-    (["-C", "X@foo"], "X@"),
+    (["-C", "G@role:web and ( web1"], "unbalanced '('"),
+    (["-C", "R@%foo"], "R@"),
+    (["-C", "not not web1"], "not"),
+    (["-S", "127.0.0.1/8"], "host bits"),
     (["-C", "web1 and"], "and"),
     (["-C", ""], "empty"),
     (["-E", "web(["], "web(["),
