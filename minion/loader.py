@@ -58,6 +58,7 @@ MODULES: dict[str, str] = {
     "timezone": "minion.modules.timezone",
     "pip": "minion.modules.pip",
     "git": "minion.modules.git",
+    "aptrepo": "minion.modules.aptrepo",
 }
 
 

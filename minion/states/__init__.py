@@ -45,4 +45,5 @@ STATE_MODULES: dict[str, str] = {
     "timezone": "minion.states.timezone",
     "pip": "minion.states.pip",
     "git": "minion.states.git",
+    "pkgrepo": "minion.states.pkgrepo",
 }
