@@ -8,43 +8,37 @@ from typing import Any
 from common.fileroots import split_url
 from minion.context import Context
 from minion.states import result
+from minion.states.filedir import directory
 from minion.states.filehelpers import (
-    NOTE_TEST,
-    Changes,
     StateError,
-    absolute,
-    apply_file,
-    apply_perms,
     check_owner,
-    clean_targets,
     mode_str,
     parse_mode,
     path_matches,
-    perm_changes,
-    plan_file,
     state,
-    stats,
 )
-from minion.states.filesource import render
-
-RECURSE_TYPES = ("user", "group", "mode", "ignore_files", "ignore_dirs", "silent")
+from minion.states.filemanaged import managed
 
 
 @state
 def recurse(
-    ctx: Context, name: str, source: Any, clean: bool = False, user: Any = None,
-    group: Any = None, dir_mode: Any = None, file_mode: Any = None, template: str | None = None,
-    context: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None,
-    include_empty: bool = False, include_pat: str | None = None, exclude_pat: str | None = None,
-    replace: bool = True, backup: str = "", show_changes: bool = True, saltenv: str = "base",
-    keep_source: bool = True,
+    ctx: Context, name: str, source: Any, clean: bool = False, require: Any = None,
+    user: Any = None, group: Any = None, dir_mode: Any = None, file_mode: Any = None,
+    template: str | None = None, context: dict[str, Any] | None = None,
+    defaults: dict[str, Any] | None = None, include_empty: bool = False,
+    backup: str = "", include_pat: str | None = None, exclude_pat: str | None = None,
+    maxdepth: int | None = None, replace: bool = True, saltenv: str = "base",
+    keep_source: bool = True, show_changes: bool = True,
 ) -> dict[str, Any]:
     """Copy a directory tree from the file server (``salt://``) to the minion.
+
+    Each directory is handled as file.directory and each file as file.managed
+    would, and their results are gathered under their paths, as Salt does.
 
     name
         Absolute path of the target directory (created if missing).
     source
-        ``salt://`` directory (a list: the first one that has files).
+        ``salt://`` directory (a list: the first one that exists).
     clean
         Remove files and directories in name that are not in the source
         (except what matches exclude_pat).
@@ -53,13 +47,15 @@ def recurse(
     include_pat, exclude_pat
         Globs on the relative path (or ``E@regex``) choosing source files;
         exclude_pat also protects target files from clean.
+    maxdepth
+        Only take files this many directories deep at most (0: the top only).
     template, context, defaults
         Render every file as for file.managed.
     user, group, dir_mode, file_mode
         Owner and modes (``file_mode: keep`` keeps each source file's mode).
     replace
         False: never change the content of existing files.
-    backup, show_changes
+    backup
         As for file.managed.
 
     CLI Example:
@@ -67,103 +63,126 @@ def recurse(
         minion call state.single file.recurse /etc/nginx source=salt://nginx/conf clean=True
     """
     ret = result.new(name)
-    path = absolute(name)
-    check_owner(ctx, user, group)
+    path = os.path.expanduser(str(name))
     dmode = parse_mode(dir_mode)
     keep_mode = str(file_mode).lower() == "keep"
-    fmode = None if keep_mode else parse_mode(file_mode)
-    if os.path.lexists(path) and not os.path.isdir(path):
-        raise StateError(f"The path {name} exists and is not a directory")
-    url, env, files, dirs = _source_tree(ctx, source, saltenv)
-
-    def chosen(rel: str) -> bool:
-        wanted = not include_pat or path_matches(rel, include_pat)
-        return wanted and not path_matches(rel, exclude_pat)
-
-    files = {sub: full for sub, full in files.items() if chosen(sub)}
-    wanted_dirs = {os.path.dirname(sub) for sub in files} - {""}
-    wanted_dirs |= {d for d in dirs if include_empty and chosen(d)}
-    wanted_dirs |= {p for d in wanted_dirs for p in _parents(d)}
-    changes: Changes = {}
-    for sub in ["", *sorted(wanted_dirs)]:
-        dest = os.path.join(path, sub) if sub else path
-        current = stats(ctx, dest)
-        found = ({dest: "New Dir"} if current is None
-                 else perm_changes(current, user, group, dmode))
-        if found:
-            changes[dest] = found
-    datas: dict[str, bytes] = {}
-    for sub, full in sorted(files.items()):
-        dest = os.path.join(path, sub)
-        if os.path.isdir(dest):
-            raise StateError(f"Specified target {dest} is a directory")
-        cached = ctx.fileclient().cache_file(env, full)
-        data = cached.read_bytes()
-        if template:
-            data = render(ctx, data.decode("utf-8"), template, f"salt://{full}", env, context,
-                          defaults).encode()
-        bits = (os.stat(cached).st_mode & 0o7777) if keep_mode else fmode
-        keep_content = not replace and os.path.lexists(dest)
-        found = plan_file(ctx, dest, None if keep_content else data, user, group, bits,
-                          show_changes)
-        if found:
-            changes[dest], datas[dest] = found, data
-    if clean and os.path.isdir(path):
-        def keep(rel: str) -> str:
-            if path_matches(rel, exclude_pat):
-                return "tree"
-            return "node" if rel in files or rel in wanted_dirs else ""
-
-        removed, _ = clean_targets(path, keep)
-        if removed:
-            changes["removed"] = removed
-    if not changes:
-        return result.done(ret, f"The directory {name} is in the correct state")
-    if (r := result.pending(ctx, ret, changes,
-                            f"The directory {name} is set to be changed{NOTE_TEST}")):
-        return r
-    _apply_tree(ctx, changes, datas, user, group, dmode, backup)
-    ret["changes"] = changes
-    return result.done(ret, f"Recursively updated {name} from {url}")
-
-
-def _source_tree(ctx: Context, source: Any,
-                 saltenv: str) -> tuple[str, str, dict[str, str], set[str]]:
-    """The first source with content: url, env, {relative file: full path}, relative dirs."""
-    sources = source if isinstance(source, list) else [source]
-    for url in map(str, sources):
+    if not keep_mode:
+        parse_mode(file_mode)  # refuse a bad mode before anything is written
+    check_owner(ctx, user, group)
+    if not os.path.isabs(path):
+        raise StateError(f"Specified file {name} is not an absolute path")
+    sources = [str(s).rstrip("/") for s in (source if isinstance(source, list) else [source])]
+    for url in sources:
         if not url.startswith("salt://"):
             raise StateError(f"Invalid source '{url}' (must be a salt:// URI)")
-    for url in map(str, sources):
+    found = _first_source(ctx, sources, saltenv)
+    if found is None:
+        raise StateError("Recurse failed: none of the specified sources were found")
+    env, prefix = found
+    if not os.path.isdir(path):
+        if os.path.exists(path):
+            raise StateError(f"The path {name} exists and is not a directory")
+        if not ctx.test:
+            ctx.call("file.makedirs", path + "/", user, group,
+                     None if dmode is None else mode_str(dmode))
+    files, dirs = _wanted(ctx, env, prefix, path, include_pat, exclude_pat, maxdepth,
+                          include_empty)
+    comments: dict[str, list[str]] = {}
+
+    def merge(target: str, sub: dict[str, Any]) -> None:
+        if sub["result"] is False or ret["result"] is True:
+            ret["result"] = sub["result"]
+        if sub["result"] is not True and sub["comment"]:
+            comments.setdefault(target, []).append(sub["comment"])
+        if sub["changes"]:
+            ret["changes"][target] = sub["changes"]
+
+    for target in sorted(dirs):
+        merge(target, directory(ctx, target, user=user, group=group, dir_mode=dir_mode,
+                                makedirs=True))
+    for target, url in sorted(files.items()):
+        if clean and os.path.isdir(target) and not os.path.islink(target) and replace:
+            if ctx.test:
+                merge(target, {"result": None, "changes": {},
+                               "comment": f"Replacing directory {target} with a file"})
+                continue
+            ctx.call("file.remove", target)
+        merge(target, managed(ctx, target, source=url, user=user, group=group,
+                              mode="keep" if keep_mode else file_mode, template=template,
+                              makedirs=True, replace=replace, context=context,
+                              defaults=defaults, backup=backup, saltenv=env,
+                              show_changes=show_changes))
+    if clean:
+        removed = _clean(ctx, path, set(files) | dirs, exclude_pat)
+        if removed and ctx.test:
+            if ret["result"]:
+                ret["result"] = None
+            comments["removed"] = removed
+        elif removed:
+            ret["changes"]["removed"] = removed
+    text = "\n".join(f"\n#### {key} ####\n" + "\n".join(value)
+                     for key, value in comments.items()).strip()
+    ret["comment"] = text or f"Recursively updated {name}"
+    if not ret["changes"] and ret["result"]:
+        ret["comment"] = f"The directory {name} is in the correct state"
+    return ret
+
+
+def _first_source(ctx: Context, sources: list[str], saltenv: str) -> tuple[str, str] | None:
+    """(env, directory) of the first source that is a directory on the file server."""
+    client = ctx.fileclient()
+    for url in sources:
         rel, env = split_url(url, saltenv)
-        client = ctx.fileclient()
-        prefix = rel.rstrip("/") + "/"
-        files = {f[len(prefix):]: f for f in client.list(env, rel) if f.startswith(prefix)}
-        dirs = {d[len(prefix):] for d in client.list(env, rel, dirs=True)
-                if d.startswith(prefix)}
-        if files or dirs:
-            return url, env, files, dirs
-    raise StateError(f"The directory '{sources[0]}' does not exist on the salt fileserver "
-                     f"in saltenv '{saltenv}'")
+        rel = rel.strip("/")
+        if rel in client.list(env, rel, dirs=True) or client.list(env, rel + "/"):
+            return env, rel
+    return None
 
 
-def _parents(rel: str) -> list[str]:
-    out = []
-    while (rel := os.path.dirname(rel)):
-        out.append(rel)
-    return out
+def _wanted(ctx: Context, env: str, prefix: str, top: str, include_pat: str | None,
+            exclude_pat: str | None, maxdepth: int | None,
+            include_empty: bool) -> tuple[dict[str, str], set[str]]:
+    """{target file: salt:// url} and the target directories that hold them (or are empty)."""
+    client = ctx.fileclient()
+    start = prefix + "/"
+
+    def chosen(rel: str) -> bool:
+        if maxdepth is not None and rel.count("/") > maxdepth:
+            return False
+        wanted = not include_pat or path_matches(rel, include_pat)
+        return wanted and not (exclude_pat and path_matches(rel, exclude_pat))
+
+    files: dict[str, str] = {}
+    dirs: set[str] = set()
+    for full in client.list(env, start):
+        rel = full[len(start):] if full.startswith(start) else ""
+        if rel and chosen(rel):
+            target = os.path.join(top, rel)
+            files[target] = f"salt://{full}" + (f"?saltenv={env}" if env != "base" else "")
+            dirs.add(os.path.dirname(target))
+    if include_empty:
+        for full in client.list(env, start, dirs=True):
+            rel = full[len(start):].strip("/") if full.startswith(start) else ""
+            if rel and chosen(rel):
+                dirs.add(os.path.join(top, rel))
+    return files, dirs
 
 
-def _apply_tree(ctx: Context, changes: Changes, datas: dict[str, bytes], user: Any, group: Any,
-                dmode: int | None, backup: str) -> None:
-    for dest, change in sorted(changes.items()):
-        if dest == "removed":
-            continue
-        if dest in datas:
-            apply_file(ctx, dest, datas[dest], change, backup)
-        elif change.get(dest) == "New Dir":
-            ctx.call("file.mkdir", dest, user, group, None if dmode is None else mode_str(dmode))
-        else:
-            apply_perms(ctx, dest, change)
-    for path in changes.get("removed", []):
-        ctx.call("file.remove", path)
+def _clean(ctx: Context, top: str, keep: set[str], exclude_pat: str | None) -> list[str]:
+    """Remove (in a real run) what is not kept under `top`; the paths, as Salt lists them."""
+    kept = set(keep)
+    for path in keep:
+        while (path := os.path.dirname(path)) and path.startswith(top) and path != top:
+            kept.add(path)
+    removed: list[str] = []
+    for root, dirs, files in os.walk(top):
+        for entry in [*dirs, *files]:
+            full = os.path.join(root, entry)
+            if full in kept:
+                continue
+            if exclude_pat and path_matches(os.path.relpath(full, top), exclude_pat):
+                continue
+            removed.append(full)
+            if not ctx.test:
+                ctx.call("file.remove", full)
+    return removed

@@ -261,11 +261,17 @@ def recurse_new_tree(e: Env) -> Case:
     t = e.work / "t"
     return ("file.recurse", {"name": str(t), "source": "salt://tree", "template": "jinja",
                              "include_empty": True, "file_mode": "0640"},
-            {str(t): {str(t): "New Dir"}, str(t / "empty"): {str(t / "empty"): "New Dir"},
-             str(t / "sub"): {str(t / "sub"): "New Dir"},
+            # A real run creates the top directory first, so it is not a change of its own.
+            {str(t / "empty"): {str(t / "empty"): {"directory": "new"}},
+             str(t / "sub"): {str(t / "sub"): {"directory": "new"}},
              str(t / "a.conf"): {"diff": "New file", "mode": "0640"},
              str(t / "sub" / "b.conf"): {"diff": "New file", "mode": "0640"}},
-            {"t/a.conf": "a\n", "t/sub/b.conf": "b=m1\n"})
+            {"t/a.conf": "a\n", "t/sub/b.conf": "b=m1\n"},
+            {str(t): {str(t): {"directory": "new"}},
+             str(t / "empty"): {str(t / "empty"): {"directory": "new"}},
+             str(t / "sub"): {str(t / "sub"): {"directory": "new"}},
+             str(t / "a.conf"): {"newfile": str(t / "a.conf")},
+             str(t / "sub" / "b.conf"): {"newfile": str(t / "sub" / "b.conf")}})
 
 
 @case
@@ -279,7 +285,9 @@ def recurse_update_and_clean(e: Env) -> Case:
                              "exclude_pat": "*.local"},
             {str(t / "a.conf"): {"diff": _diff("old\n", "a\n")},
              "removed": [str(t / "stale")]},
-            {"t/a.conf": "a\n", "t/stale": None, "t/keep.local": "x\n"})
+            {"t/a.conf": "a\n", "t/stale": None, "t/keep.local": "x\n"},
+            # Test mode names what clean would remove in the comment only.
+            {str(t / "a.conf"): {"diff": _diff("old\n", "a\n")}})
 
 
 @case
@@ -523,7 +531,7 @@ ERRORS: list[tuple[str, dict[str, Any], str]] = [
     ("file.directory", {"name": "{w}/d", "recurse": ["owner"]}, 'Types for "recurse"'),
     ("file.recurse", {"name": "{w}/d", "source": "/srv/tree"}, "must be a salt:// URI"),
     ("file.recurse", {"name": "{w}/d", "source": "salt://nope"},
-     "The directory 'salt://nope' does not exist on the salt fileserver"),
+     "Recurse failed: none of the specified sources were found"),
     ("file.absent", {"name": "/"}, 'Refusing to make "/" absent'),
     ("file.exists", {"name": "{w}/nope"}, "Specified path {w}/nope does not exist"),
     ("file.missing", {"name": "{t}/roots"}, "Specified path {t}/roots exists"),
