@@ -10,16 +10,24 @@ from typing import Any
 
 from common.pillar import deep_merge
 from minion.context import Context
-from minion.loader import CallError, Registry, signature
+from minion.loader import Registry
 from minion.sls import SLSError
-from minion.sls.compile import compile_high, tag
-from minion.sls.gather import Gatherer, normalize_body
-from minion.sls.run import StateRun, state_args
+from minion.sls.compile import (
+    apply_exclude,
+    compile_high,
+    compile_high_data,
+    reconcile_extend,
+    requisite_in,
+    tag,
+    verify_high,
+)
+from minion.sls.gather import NO_TOP_MATCHES, Gatherer, TopError
+from minion.sls.run import StateRun
 from minion.states import STATE_MODULES
 
 __all__ = [
-    "apply", "highstate", "running", "show_highstate", "show_lowstate", "show_sls",
-    "show_top", "single", "sls", "sls_id", "test",
+    "apply", "highstate", "running", "show_highstate", "show_low_sls", "show_lowstate",
+    "show_sls", "show_state_usage", "show_top", "single", "sls", "sls_id", "test",
 ]
 
 # Exit codes as Salt uses them for state runs.
@@ -57,48 +65,51 @@ def _truthy(value: Any, default: Any) -> bool:
     return bool(value)
 
 
-def _gather(ctx: Context, saltenv: str | None, mods: list[str] | None) -> dict[str, Any]:
-    """High data of the named SLS, or of the highstate (every environment's top file
-    when no saltenv is given, as Salt merges them)."""
+NO_STATES_TAG = "no_|-states_|-states_|-None"
+
+
+def _no_states(ctx: Context, comment: str) -> dict[str, Any]:
+    """Salt's answer to a highstate with nothing to run (retcode 2)."""
+    ctx.retcode = EX_STATE_FAILURE
+    return {NO_STATES_TAG: {"result": False, "comment": comment, "name": "No States",
+                            "changes": {}, "__run_num__": 0}}
+
+
+def _render(ctx: Context, saltenv: str | None, mods: list[str] | None
+            ) -> tuple[dict[str, Any], list[str], Gatherer]:
+    """High data (and errors) of the named SLS, or of the top file when `mods` is None."""
     gatherer = Gatherer(ctx, saltenv or "base")
     if mods is None:
-        top = gatherer.top(all_envs=saltenv is None)
-        if not top:
-            raise SLSError("No Top file or master_tops data matches found. Please see master "
-                           "log for details.")
-        for env, names in top.items():
-            for name in names:
-                gatherer.add(env, name)
+        try:
+            matches = gatherer.top(all_envs=saltenv is None)
+        except TopError as exc:
+            raise _NoStates(f"Unable to render top file: {exc}") from None
+        if not matches:
+            raise _NoStates(NO_TOP_MATCHES)
     else:
-        for name in mods:
-            gatherer.add(saltenv or "base", name)
-    return gatherer.finish()
+        matches = {saltenv or "base": mods}
+    gatherer.render_matches(matches)
+    high, errors = gatherer.finish()
+    return high, errors, gatherer
 
 
-def _check_chunks(chunks: list[dict[str, Any]], states: Registry) -> None:
-    """Unknown state functions and missing arguments, before anything runs."""
-    errors = []
-    for chunk in chunks:
-        name = f"{chunk['state']}.{chunk['fun']}"
-        where = f"state '{chunk['__id__']}' in SLS '{chunk['__sls__']}'"
-        try:
-            func = states.resolve(name)
-        except CallError as exc:
-            errors.append(f"{where}: {exc}")
-            continue
-        try:
-            signature(func).bind(None, **state_args(func, chunk))
-        except TypeError as exc:
-            errors.append(f"{where}: {name}: {str(exc).replace('positional ', '')}")
-    if errors:
-        raise SLSError("\n".join(errors))
+class _NoStates(Exception):
+    """A highstate with no top file match (Salt answers with a no_|-states result)."""
 
 
-def _run(ctx: Context, chunks: list[dict[str, Any]], states: Registry) -> dict[str, Any]:
+def _excluded(high: dict[str, Any], exclude: Any) -> None:
+    if exclude:
+        entries = exclude if isinstance(exclude, list) else str(exclude).split(",")
+        high.setdefault("__exclude__", []).extend(entries)
+
+
+def _run(ctx: Context, chunks: list[dict[str, Any]], states: Registry,
+         processed: set[str]) -> dict[str, Any]:
     failhard = bool(ctx.opts.get("failhard", False))
-    results = StateRun(ctx, states, chunks, test=ctx.test, failhard=failhard).run()
-    if any(r["result"] is False for r in results.values()):
-        ctx.retcode = EX_STATE_FAILURE
+    results = StateRun(ctx, states, chunks, test=ctx.test, failhard=failhard,
+                       processed_sls=processed).run()
+    ctx.retcode = 0 if results and not any(
+        r.get("result") is False for r in results.values()) else EX_STATE_FAILURE
     return results
 
 
@@ -117,24 +128,20 @@ def _refusal(ctx: Context) -> list[str] | None:
     return None
 
 
-def _guarded_run(ctx: Context, test: Any, pillar: Any,
-                 make_chunks: Callable[[Context], list[dict[str, Any]]]) -> Any:
-    """Compile with `make_chunks`, check every call, run: one state run at a time.
+def _guarded(ctx: Context, test: Any, pillar: Any,
+             body: Callable[[Context, Registry], Any]) -> Any:
+    """Run `body` with the run lock held, on a context with `test` and extra pillar.
 
-    Compile errors come back as lines (retcode 1) and nothing runs; a failed
-    state gives retcode 2.
+    `body` returns a list of errors (retcode 1) or the results (retcode as set).
     """
     refused = _refusal(ctx)
     if refused:
         return refused
     try:
         run_ctx = _prepare(ctx, test, pillar)
-        states = _states(run_ctx)
-        chunks = make_chunks(run_ctx)
-        _check_chunks(chunks, states)
-        results = _run(run_ctx, chunks, states)
-        ctx.retcode = run_ctx.retcode
-        return results
+        out = body(run_ctx, _states(run_ctx))
+        ctx.retcode = EX_COMPILER_ERROR if isinstance(out, list) else run_ctx.retcode
+        return out
     except SLSError as exc:
         ctx.retcode = EX_COMPILER_ERROR
         return str(exc).splitlines()
@@ -143,31 +150,27 @@ def _guarded_run(ctx: Context, test: Any, pillar: Any,
 
 
 def _apply(ctx: Context, mods: list[str] | None, test: Any, saltenv: str | None,
-           pillar: Any, only_id: str | None = None) -> Any:
-    def chunks(run_ctx: Context) -> list[dict[str, Any]]:
-        compiled = compile_high(_gather(run_ctx, saltenv, mods))
-        if only_id is None:
-            return compiled
-        wanted = {tag(c) for c in compiled if c["__id__"] == only_id}
-        if not wanted:
-            raise SLSError(f"No matches for ID '{only_id}' found in SLS "
-                           f"'{','.join(mods or [])}' within saltenv '{saltenv or 'base'}'")
-        # The id and, as in Salt, everything it requires (transitively).
-        by_tag = {tag(c): c for c in compiled}
-        todo = list(wanted)
-        while todo:
-            for targets in by_tag[todo.pop()]["__reqs__"].values():
-                for target in targets:
-                    if target not in wanted:
-                        wanted.add(target)
-                        todo.append(target)
-        return [c for c in compiled if tag(c) in wanted]
+           pillar: Any, exclude: Any = None) -> Any:
+    def body(run_ctx: Context, states: Registry) -> Any:
+        try:
+            high, errors, gatherer = _render(run_ctx, saltenv, mods)
+        except _NoStates as exc:
+            return _no_states(run_ctx, str(exc))
+        if errors:
+            return errors
+        _excluded(high, exclude)
+        if mods is None and not [k for k in high if not str(k).startswith("__")]:
+            return _no_states(run_ctx, "No states found for this minion")
+        chunks, errors = compile_high(high)
+        if errors:
+            return errors
+        return _run(run_ctx, chunks, states, gatherer.processed)
 
-    return _guarded_run(ctx, test, pillar, chunks)
+    return _guarded(ctx, test, pillar, body)
 
 
 def apply(ctx: Context, mods: Any = None, test: Any = None, saltenv: str | None = None,
-          pillar: Any = None) -> Any:
+          pillar: Any = None, exclude: Any = None) -> Any:
     """Apply the named SLS files, or the highstate (the top file) when none are named.
 
     mods
@@ -178,17 +181,19 @@ def apply(ctx: Context, mods: Any = None, test: Any = None, saltenv: str | None 
         The file-roots environment to read formulas from (default ``base``).
     pillar
         Extra pillar for this run, merged over the minion's pillar.
+    exclude
+        Ids or SLS to leave out (``- sls: web.*`` / ``- id: x`` entries, or a comma list of SLS).
 
     CLI Example:
 
         master run '*' state.apply web test=True
     """
     names = _split(mods)
-    return _apply(ctx, names or None, test, saltenv, pillar)
+    return _apply(ctx, names or None, test, saltenv, pillar, exclude)
 
 
 def sls(ctx: Context, mods: Any, test: Any = None, saltenv: str | None = None,
-        pillar: Any = None) -> Any:
+        pillar: Any = None, exclude: Any = None) -> Any:
     """Apply the named SLS files.
 
     CLI Example:
@@ -199,18 +204,18 @@ def sls(ctx: Context, mods: Any, test: Any = None, saltenv: str | None = None,
     if not names:
         ctx.retcode = EX_COMPILER_ERROR
         return ["state.sls needs at least one SLS name"]
-    return _apply(ctx, names, test, saltenv, pillar)
+    return _apply(ctx, names, test, saltenv, pillar, exclude)
 
 
 def highstate(ctx: Context, test: Any = None, saltenv: str | None = None,
-              pillar: Any = None) -> Any:
+              pillar: Any = None, exclude: Any = None) -> Any:
     """Apply every SLS the top file assigns to this minion.
 
     CLI Example:
 
         master run '*' state.highstate
     """
-    return _apply(ctx, None, test, saltenv, pillar)
+    return _apply(ctx, None, test, saltenv, pillar, exclude)
 
 
 def test(ctx: Context, mods: Any = None, saltenv: str | None = None, pillar: Any = None) -> Any:
@@ -231,24 +236,62 @@ def sls_id(ctx: Context, id_: str, mods: Any, test: Any = None, saltenv: str | N
 
         master run '*' state.sls_id nginx_conf web
     """
-    return _apply(ctx, _split(mods), test, saltenv, pillar, only_id=str(id_))
+    names = _split(mods)
+
+    def body(run_ctx: Context, states: Registry) -> Any:
+        high, errors, gatherer = _render(run_ctx, saltenv or "base", names)
+        errors = errors + verify_high(high)
+        errors.extend(requisite_in(high))
+        if errors:
+            return errors
+        chunks = compile_high_data(high)
+        run = StateRun(run_ctx, states, chunks, test=run_ctx.test,
+                       failhard=bool(run_ctx.opts.get("failhard", False)),
+                       processed_sls=gatherer.processed)
+        results: dict[str, Any] = {}
+        for chunk in chunks:
+            if chunk["__id__"] == str(id_):
+                running: dict[str, Any] = {}
+                run.call_chunk(chunk, running, chunks)
+                run.active = set()
+                running.pop("__FAILHARD__", None)
+                run._join(running, list(running))
+                results.update(running)
+        if not results:
+            raise SLSError(f"No matches for ID '{id_}' found in SLS '{mods}' within saltenv "
+                           f"'{saltenv or 'base'}'")
+        run_ctx.retcode = 0 if not any(r.get("result") is False for r in results.values()) \
+            else EX_STATE_FAILURE
+        return results
+
+    return _guarded(ctx, test, pillar, body)
 
 
-def single(ctx: Context, fun: str, name: str, test: Any = None, **kwargs: Any) -> Any:
+def single(ctx: Context, fun: str, name: str, test: Any = None, pillar: Any = None,
+           **kwargs: Any) -> Any:
     """Run one state function directly, without an SLS file.
 
     CLI Example:
 
         master run '*' state.single pkg.installed name=vim
     """
-    _, _, func = fun.partition(".")
-    errors: list[str] = []
-    body = normalize_body(name, {fun: [{k: v} for k, v in kwargs.items()]}, "single", errors)
-    if not func or body is None:
+    comps = str(fun).split(".")
+    if len(comps) < 2:
         ctx.retcode = EX_COMPILER_ERROR
-        return errors or [f"state.single needs a 'module.function', not {fun!r}"]
-    high = {name: {"__sls__": "single", "__env__": "base", **body}}
-    return _guarded_run(ctx, test, None, lambda _: compile_high(high))
+        return "Invalid function passed"
+    low = {**kwargs, "state": comps[0], "fun": comps[1], "__id__": name, "name": name}
+
+    def body(run_ctx: Context, states: Registry) -> Any:
+        run = StateRun(run_ctx, states, [low], test=run_ctx.test)
+        errors = run.verify(low)
+        if errors:
+            return errors
+        ret = run.call(low, [low], {})
+        run._join({tag(low): ret}, [tag(low)])
+        run_ctx.retcode = EX_STATE_FAILURE if ret.get("result") is False else 0
+        return {tag(low): ret}
+
+    return _guarded(ctx, test, pillar, body)
 
 
 def show_sls(ctx: Context, mods: Any, saltenv: str | None = None) -> Any:
@@ -258,7 +301,26 @@ def show_sls(ctx: Context, mods: Any, saltenv: str | None = None) -> Any:
 
         master run '*' state.show_sls web
     """
-    return _shown(ctx, lambda: _gather(ctx, saltenv, _split(mods)))
+    def make() -> Any:
+        high, errors, _ = _render(ctx, saltenv or "base", _split(mods))
+        return errors + verify_high(high) or high
+
+    return _shown(ctx, make)
+
+
+def show_low_sls(ctx: Context, mods: Any, saltenv: str | None = None) -> Any:
+    """Show the low chunks of the named SLS files, as compiled before requisites are read.
+
+    CLI Example:
+
+        master run '*' state.show_low_sls web
+    """
+    def make() -> Any:
+        high, errors, _ = _render(ctx, saltenv or "base", _split(mods))
+        errors = errors + verify_high(high)
+        return errors or compile_high_data(high)
+
+    return _shown(ctx, make)
 
 
 def show_highstate(ctx: Context, saltenv: str | None = None) -> Any:
@@ -268,7 +330,17 @@ def show_highstate(ctx: Context, saltenv: str | None = None) -> Any:
 
         master run '*' state.show_highstate
     """
-    return _shown(ctx, lambda: _gather(ctx, saltenv, None))
+    def make() -> Any:
+        try:
+            high, errors, _ = _render(ctx, saltenv, None)
+        except _NoStates:
+            high, errors = {}, []
+        return errors or high
+
+    out = _shown(ctx, make)
+    if out == {}:
+        ctx.retcode = EX_STATE_FAILURE  # Salt's check of an empty result
+    return out
 
 
 def show_top(ctx: Context, saltenv: str | None = None) -> Any:
@@ -278,22 +350,63 @@ def show_top(ctx: Context, saltenv: str | None = None) -> Any:
 
         master run '*' state.show_top
     """
-    return _shown(ctx, lambda: Gatherer(ctx, saltenv or "base").top(saltenv is None))
+    def make() -> Any:
+        try:
+            return Gatherer(ctx, saltenv or "base").top(saltenv is None)
+        except TopError:
+            return {}
+
+    return _shown(ctx, make)
 
 
 def show_lowstate(ctx: Context, mods: Any = None, saltenv: str | None = None) -> Any:
-    """Show the ordered low chunks (one per state call) a run would execute.
+    """Show the ordered low chunks (one per state call) the highstate would execute.
+
+    With `mods`, the chunks of those SLS files instead.
 
     CLI Example:
 
-        master run '*' state.show_lowstate web
+        master run '*' state.show_lowstate
     """
-    def low() -> list[dict[str, Any]]:
-        chunks = compile_high(_gather(ctx, saltenv, _split(mods) or None))
-        return [{k: v for k, v in c.items() if k != "__pos__"} | {"__tag__": tag(c)}
-                for c in chunks]
+    def make() -> Any:
+        names = _split(mods) or None
+        try:
+            high, errors, _ = _render(ctx, saltenv, names)
+        except _NoStates:
+            high, errors = {}, []
+        high = copy.deepcopy(high)
+        errors = errors + reconcile_extend(high)
+        errors.extend(verify_high(high))
+        errors.extend(requisite_in(high))
+        apply_exclude(high)
+        return errors or compile_high_data(high)
 
-    return _shown(ctx, low)
+    return _shown(ctx, make)
+
+
+def show_state_usage(ctx: Context, saltenv: str | None = None) -> Any:
+    """Show, per environment, which SLS files the top file uses and which it does not.
+
+    CLI Example:
+
+        master run '*' state.show_state_usage
+    """
+    def make() -> Any:
+        gatherer = Gatherer(ctx, saltenv or "base")
+        try:
+            matches = gatherer.top(saltenv is None)
+        except TopError:
+            matches = {}
+        usage = {}
+        for env in gatherer.envs():
+            names = [n for n in gatherer.avail(env) or []]
+            used = [n for n in names if n in matches.get(env, [])]
+            unused = [n for n in names if n not in used]
+            usage[env] = {"used": used, "unused": unused, "count_all": len(names),
+                          "count_used": len(used), "count_unused": len(unused)}
+        return usage
+
+    return _shown(ctx, make)
 
 
 def _pillar_refusal(ctx: Context) -> str | None:
@@ -307,15 +420,17 @@ def _pillar_refusal(ctx: Context) -> str | None:
 
 
 def _shown(ctx: Context, make: Callable[[], Any]) -> Any:
-    """What `make` returns, or the compile errors as lines (and retcode 1)."""
+    """What `make` returns; a list is errors (retcode 1)."""
     refused = _pillar_refusal(ctx)
     if refused:
         return refused
     try:
-        return make()
+        out = make()
     except SLSError as exc:
+        out = str(exc).splitlines()
+    if isinstance(out, list) and all(isinstance(e, str) for e in out) and out:
         ctx.retcode = EX_COMPILER_ERROR
-        return str(exc).splitlines()
+    return out
 
 
 def running(ctx: Context) -> list[str]:

@@ -1,39 +1,52 @@
 """Running compiled chunks with Salt's requisite semantics.
 
-Chunks run in their compiled order, except that a chunk's requisites run
-first (so requisites reorder only where needed). Per chunk:
+Chunks run in their compiled order; before a chunk runs, the chunks its
+requisites name run first (recursively). Requisite targets are matched when
+the chunk runs: ``- test: web-*`` is a glob over ids and names, ``- sls: x``
+names the states of SLS x and of the files x includes, a bare string names
+an id or name of any state module. Per chunk (Salt's ``check_requisite``):
 
-- require / watch: every target must have succeeded (``_any``: one of them);
-  otherwise the chunk fails with "One or more requisite failed".
-- onchanges(_any): run only if a target changed; onfail(_any|_all): run only
-  if a target (any | all) failed.
+- a target that matches nothing fails only this chunk ("The following
+  requisites were not found");
+- require / watch: a failed target fails the chunk ("One or more requisite
+  failed"); ``_any``: one good target is enough;
+- onchanges(_any): run only if a target changed (a failed target counts as
+  unchanged); onfail(_any|_all): run only if a target (any | all) failed;
+  when not run, the result says so with ``__state_ran__: False``;
 - watch: if a target changed and the state itself changed nothing, the
-  module's ``mod_watch`` runs (a service restart, a cmd.wait command).
+  module's ``mod_watch`` runs;
 - prereq: the target is first run in test mode; only if it would change does
-  this chunk run (before it). If this chunk fails, the target does not run.
+  this chunk run (before it);
 - listen: after all chunks, ``mod_watch`` runs for listeners whose targets
-  changed.
-- onlyif / unless / creates: checked for every state before it runs.
-- parallel: the chunk runs in a thread; chunks that need it wait for it.
-- failhard (per chunk or in the config): the run stops at the first failure.
+  changed (result key ``state_|-listener_<id>_|-name_|-mod_watch``);
+- a requisite loop fails the chunk that closes it ("Recursive requisite found").
+
+onlyif / unless / creates, retry, parallel and failhard follow Salt too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import fnmatch
 import inspect
 import os
+import random
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from minion.context import Context
 from minion.loader import CallError, Registry, signature
-from minion.sls.compile import ENGINE_KEYS, requisite_tags, tag
+from minion.sls.compile import ENGINE_KEYS, REQUISITE_KEYWORDS, tag
 
-ORDERING = ("require", "require_any", "watch", "watch_any", "onchanges", "onchanges_any",
-            "onfail", "onfail_any", "onfail_all")
+REQ_KINDS = ("require", "require_any", "watch", "watch_any", "prereq", "onfail", "onfail_any",
+             "onfail_all", "onchanges", "onchanges_any")
+# Order in which call_chunk looks for missing requisites (onfail_all is not run first).
+RUN_FIRST = ("require", "require_any", "watch", "watch_any", "prereq", "onfail", "onfail_any",
+             "onchanges", "onchanges_any")
+MAX_RETRY_ATTEMPTS = 100
+MAX_RETRY_INTERVAL = 3600
 
 
 def unused_args(func: Any, chunk: dict[str, Any]) -> list[str]:
@@ -41,304 +54,654 @@ def unused_args(func: Any, chunk: dict[str, Any]) -> list[str]:
     params = signature(func).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return []
-    return sorted(k for k in chunk if k not in ENGINE_KEYS and k not in params)
+    return sorted(k for k in chunk if k not in ENGINE_KEYS and k not in params
+                  and not k.startswith("__"))
 
 
 def state_args(func: Any, chunk: dict[str, Any]) -> dict[str, Any]:
     """The chunk's arguments that `func` accepts (all of them if it takes **kwargs)."""
-    args = {k: v for k, v in chunk.items() if k not in ENGINE_KEYS}
+    args = {k: v for k, v in chunk.items() if k not in ENGINE_KEYS and not k.startswith("__")}
     params = signature(func).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return args
     return {k: v for k, v in args.items() if k in params}
 
 
+def _now() -> str:
+    return datetime.datetime.now().time().isoformat()
+
+
+def _ref(req: Any) -> tuple[str, Any]:
+    """(state module or ``id``/``sls``, value) of one requisite entry."""
+    if isinstance(req, str):
+        return "id", req
+    key, value = next(iter(req.items()))
+    return str(key).split(".", 1)[0], value
+
+
+def _matches(chunk: dict[str, Any], key: str, value: Any) -> bool:
+    if key == "sls":
+        return fnmatch.fnmatch(str(chunk.get("__sls__")), str(value)) or \
+            value in chunk.get("__sls_included_from__", [])
+    if not isinstance(value, str):
+        return False
+    hit = fnmatch.fnmatch(str(chunk["name"]), value) or fnmatch.fnmatch(str(chunk["__id__"]),
+                                                                       value)
+    return hit and (key == "id" or chunk["state"] == key)
+
+
 class StateRun:
     """One run of a list of chunks; `run()` returns the results by tag."""
 
     def __init__(self, ctx: Context, states: Registry, chunks: list[dict[str, Any]],
-                 test: bool = False, failhard: bool = False) -> None:
+                 test: bool = False, failhard: bool = False,
+                 processed_sls: set[str] | None = None) -> None:
         self.ctx = ctx
         self.states = states
         self.chunks = chunks
-        self.by_tag = {tag(c): c for c in chunks}
         self.test = test
         self.failhard = failhard
-        self.results: dict[str, dict[str, Any]] = {}
-        self.parallel: dict[str, Future[dict[str, Any]]] = {}
-        self.pool: ThreadPoolExecutor | None = None
+        self.processed = processed_sls or set()
+        self.pre: dict[str, dict[str, Any]] = {}
+        self.active: set[str] = set()
         self.run_num = 0
-        self.stopped = False
-        self.prerequired: dict[str, list[str]] = {}
-        for chunk in chunks:
-            for target in chunk["__reqs__"].get("prereq", []):
-                self.prerequired.setdefault(target, []).append(tag(chunk))
+        self.futures: dict[str, Future[dict[str, Any]]] = {}
+        self.pool: ThreadPoolExecutor | None = None
 
     def run(self) -> dict[str, dict[str, Any]]:
         try:
-            for chunk in self.chunks:
-                if self.stopped:
-                    break
-                self._call(chunk)
-            self._join_all()
-            if not self.stopped:
-                self._listeners()
+            running = self.call_chunks(self.chunks)
+            return self.call_listen(running)
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
-        return self.results
 
-    # -- one chunk ----------------------------------------------------------
-    def _call(self, chunk: dict[str, Any]) -> None:
-        key = tag(chunk)
-        if key in self.results or key in self.parallel or self.stopped:
-            return
-        for other in self.prerequired.get(key, []):
-            self._call(self.by_tag[other])
-        for req in requisite_tags(chunk, ORDERING):
-            self._call(self.by_tag[req])
-        self._join([*requisite_tags(chunk, (*ORDERING, "prereq")),
-                    *self.prerequired.get(key, [])])
-        if self.stopped:
-            return
-        blocked = self._blocked(chunk)
-        if blocked is not None:
-            self._record(chunk, blocked)
-            return
-        if chunk.get("parallel"):
-            self.pool = self.pool or ThreadPoolExecutor(max_workers=8)
-            num = self._next_num()
-            self.parallel[key] = self.pool.submit(self._execute_watching, chunk, num)
-            return
-        self._finish(chunk, self._execute_watching(chunk, self._next_num()))
-
-    def _execute_watching(self, chunk: dict[str, Any], num: int) -> dict[str, Any]:
-        ret = self._execute_retrying(chunk)
-        watched = requisite_tags(chunk, ("watch", "watch_any"))
-        # As in Salt: mod_watch runs whenever the state itself changed nothing.
-        if (watched and not ret["changes"]
-                and not ret.pop("skip_watch", False)
-                and any(self._changed(t) for t in watched)):
-            ret = self._mod_watch(chunk, ret)
-        ret.pop("skip_watch", None)
-        ret["__run_num__"] = num
-        return ret
-
-    def _execute_retrying(self, chunk: dict[str, Any]) -> dict[str, Any]:
-        """Run the state, again while ``retry`` says so (Salt's attempts/until/interval)."""
-        ret = self._execute(chunk, self.test)
-        retry = _retry_options(chunk.get("retry"))
-        if retry is None or self.test:
-            return ret
-        attempts, until, interval = retry
-        comments = [ret["comment"]]
-        for attempt in range(2, attempts + 1):
-            if ret["result"] is until:
+    def call_chunks(self, chunks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        running: dict[str, dict[str, Any]] = {}
+        for low in chunks:
+            if running.pop("__FAILHARD__", None):
                 break
-            time.sleep(interval)
-            ret = self._execute(chunk, False)
-            comments.append(f"Attempt {attempt}: {ret['comment']}")
-        ret["comment"] = "\n".join(comments)
+            if tag(low) not in running:
+                self.call_chunk(low, running, chunks)
+                if self.check_failhard(low, running):
+                    break
+            self.active = set()
+        running.pop("__FAILHARD__", None)
+        self._join(running, list(running))
+        return running
+
+    def check_failhard(self, low: dict[str, Any], running: dict[str, Any]) -> bool:
+        key = tag(low)
+        if self.test or key not in running:
+            return False
+        if not low.get("failhard", self.failhard):
+            return False
+        self._join(running, [key])
+        return running[key]["result"] is False
+
+    # -- requisites ----------------------------------------------------------------
+    def _targets(self, low: dict[str, Any], kind: str, chunks: list[dict[str, Any]]
+                 ) -> tuple[list[dict[str, Any]], list[Any]]:
+        """The chunks one requisite kind names, and the entries that named nothing."""
+        found: list[dict[str, Any]] = []
+        lost: list[Any] = []
+        for req in low.get(kind) or []:
+            key, value = _ref(req)
+            if value is None:
+                continue
+            hits = [c for c in chunks if _matches(c, key, value)]
+            found.extend(hits)
+            if not hits and key == "sls" and any(
+                    fnmatch.fnmatch(s, str(value)) for s in self.processed):
+                continue
+            if not hits:
+                lost.append({key: value})
+        return found, lost
+
+    def _watch_as_require(self, low: dict[str, Any]) -> None:
+        for watch, require in (("watch", "require"), ("watch_any", "require_any")):
+            if watch in low and not self._has(f"{low['state']}.mod_watch"):
+                low[require] = [*(low.get(require) or []), *(low.pop(watch) or [])]
+
+    def check_requisite(self, low: dict[str, Any], running: dict[str, Any],
+                        chunks: list[dict[str, Any]], pre: bool = False
+                        ) -> tuple[str, dict[str, list[dict[str, Any]]]]:
+        self._watch_as_require(low)
+        kinds = [*REQ_KINDS, *(["prerequired"] if pre else [])]
+        if not any(k in low for k in kinds):
+            return "met", {}
+        reqs: dict[str, list[dict[str, Any]]] = {}
+        for kind in kinds:
+            found, lost = self._targets(low, kind, chunks)
+            if lost:
+                return "unmet", {}
+            reqs[kind] = found
+        stats: set[str] = set()
+        for kind, targets in reqs.items():
+            source = self.pre if kind == "prereq" else running
+            self._join(source, [tag(c) for c in targets])
+            stats.update(_kind_stats(kind, [source.get(tag(c)) for c in targets]))
+        return _status(stats), reqs
+
+    # -- one chunk -------------------------------------------------------------------
+    def call_chunk(self, low: dict[str, Any], running: dict[str, Any],
+                   chunks: list[dict[str, Any]], depth: int = 0) -> None:
+        key = tag(low)
+        if not low.get("prerequired"):
+            self.active.add(key)
+        if low.get("__prereq__"):
+            status, reqs = self.check_requisite(low, running, chunks)
+        else:
+            status, reqs = self.check_requisite(low, running, chunks, pre=True)
+        if status == "unmet":
+            self._unmet(low, running, chunks, depth)
+        elif status == "met":
+            self._store(low, running, chunks)
+        elif status == "fail":
+            self._failed(low, running, reqs)
+        elif status == "change" and not low.get("__prereq__"):
+            ret = self.call(low, chunks, running)
+            if not ret["changes"] and not ret.get("skip_watch", False):
+                watched = {**low, "sfun": low["fun"], "fun": "mod_watch", "__reqs__": reqs}
+                ret = self.call(watched, chunks, running)
+            running[key] = ret
+        elif status == "pre":
+            ret = self._fake(low, True, "No changes detected")
+            running[key] = ret
+            self.pre[key] = ret
+        elif status in ("onfail", "onchanges"):
+            comment = ("State was not run because onfail req did not change"
+                       if status == "onfail" else
+                       "State was not run because none of the onchanges reqs changed")
+            running[key] = self._fake(low, True, comment, ran=False)
+        else:
+            self._store(low, running, chunks)
+
+    def _store(self, low: dict[str, Any], running: dict[str, Any],
+               chunks: list[dict[str, Any]]) -> None:
+        """Call the chunk; a prereq test run goes to `pre`, a real one to `running`."""
+        target = self.pre if low.get("__prereq__") else running
+        target[tag(low)] = self.call(low, chunks, running)
+
+    def _unmet(self, low: dict[str, Any], running: dict[str, Any],
+               chunks: list[dict[str, Any]], depth: int) -> None:
+        key = tag(low)
+        kinds = [*RUN_FIRST, *([] if low.get("__prereq__") else ["prerequired"])]
+        lost: dict[str, list[Any]] = {}
+        reqs: list[dict[str, Any]] = []
+        for kind in kinds:
+            found, missing = self._targets(low, kind, chunks)
+            for chunk in found:
+                if kind == "prereq":
+                    chunk["__prereq__"] = True
+                elif kind == "prerequired":
+                    chunk["__prerequired__"] = True
+            reqs.extend(found)
+            if missing:
+                lost[kind] = missing
+        if lost:
+            comment = "The following requisites were not found:\n"
+            for kind, entries in lost.items():
+                comment += " " * 19 + f"{kind}:\n"
+                for entry in entries:
+                    ((k, v),) = entry.items()
+                    comment += " " * 23 + f"{k}: {v}\n"
+            ret = self._fake(low, False, comment)
+            if low.get("__prereq__"):
+                self.pre[key] = ret
+            else:
+                running[key] = ret
+            return
+        for chunk in reqs:
+            ctag = tag(chunk)
+            if ctag in running:
+                continue
+            if ctag in self.active:
+                if chunk.get("__prerequired__"):
+                    if key not in self.pre:
+                        low["__prereq__"] = True
+                        self.pre[ctag] = self.call(low, chunks, running)
+                    return
+                running[key] = self._fake(low, False, "Recursive requisite found", timed=False)
+                return
+            self.call_chunk(chunk, running, chunks)
+            if self.check_failhard(chunk, running):
+                running["__FAILHARD__"] = True
+                return
+        if low.get("__prereq__"):
+            status, _ = self.check_requisite(low, running, chunks)
+            self.pre[key] = self.call(low, chunks, running)
+            if not self.pre[key]["changes"] and status == "change":
+                self.pre[key]["changes"] = {"watch": "watch"}
+                self.pre[key]["result"] = None
+        elif depth + 1 >= 20:
+            running[key] = self._fake(low, False, "Recursive requisite found", timed=False,
+                                      count=False)
+        else:
+            self.call_chunk(low, running, chunks, depth + 1)
+        last = reqs[-1] if reqs else chunks[-1]
+        if self.check_failhard(last, running):
+            running["__FAILHARD__"] = True
+
+    def _failed(self, low: dict[str, Any], running: dict[str, Any],
+                reqs: dict[str, list[dict[str, Any]]]) -> None:
+        key = tag(low)
+        if key in self.pre:
+            ret = self.pre[key]
+            if ret.get("changes"):
+                ret["changes"] = {}
+            ret["__run_num__"] = self._next()
+            for field in ("__sls__", "__id__", "name"):
+                ret[field] = low.get(field)
+            running[key] = ret
+            return
+        failed: list[str] = []
+        for targets in reqs.values():
+            for chunk in targets:
+                ctag = tag(chunk)
+                ret = self.pre.get(ctag, running.get(ctag))
+                if ret is not None and ret["result"] is False:
+                    name = f"{chunk['__sls__']}.{chunk['__id__']}"
+                    if name not in failed:
+                        failed.append(name)
+        ret = self._fake(low, False, f"One or more requisite failed: {', '.join(failed)}")
+        running[key] = ret
+        self.pre[key] = ret
+
+    def _fake(self, low: dict[str, Any], result: bool, comment: str, ran: bool = True,
+              timed: bool = True, count: bool = True) -> dict[str, Any]:
+        """A result for a chunk that was not called (Salt's shape for each case)."""
+        ret: dict[str, Any] = {"changes": {}, "result": result}
+        if timed:
+            ret.update(duration=0.0, start_time=_now())
+        ret["comment"] = comment
+        if not ran:
+            ret["__state_ran__"] = False
+        ret["__run_num__"] = self._next() if count else self.run_num
+        for field in ("__sls__", "__id__", "name"):
+            ret[field] = low.get(field)
         return ret
 
-    def _finish(self, chunk: dict[str, Any], ret: dict[str, Any]) -> None:
-        self.results[tag(chunk)] = ret
-        if ret["result"] is False and (chunk.get("failhard") or self.failhard):
-            self.stopped = True
-
-    def _record(self, chunk: dict[str, Any], ret: dict[str, Any]) -> None:
-        ret = _complete(chunk, ret, time.time(), 0.0)
-        ret["__run_num__"] = self._next_num()
-        self._finish(chunk, ret)
-
-    def _next_num(self) -> int:
+    def _next(self) -> int:
         num = self.run_num
         self.run_num += 1
         return num
 
-    def _join(self, tags: list[str]) -> None:
-        for key in tags:
-            future = self.parallel.pop(key, None)
-            if future is not None:
-                self._finish(self.by_tag[key], future.result())
+    # -- calling a state function ----------------------------------------------------
+    def _has(self, name: str) -> bool:
+        try:
+            self.states.resolve(name)
+            return True
+        except CallError:
+            return False
 
-    def _join_all(self) -> None:
-        self._join(list(self.parallel))
+    def verify(self, low: dict[str, Any]) -> list[str]:
+        """Salt's per-chunk checks: the function exists, its arguments are given."""
+        errors = []
+        name = low.get("name")
+        if name and not isinstance(name, str):
+            where = f"in SLS '{low['__sls__']}' " if "__sls__" in low else ""
+            errors.append(f"ID '{name}' {where}is not formed as a string, but is a "
+                          f"{type(name).__name__}")
+            return errors
+        full = f"{low['state']}.{low['fun']}"
+        try:
+            func = self.states.resolve(full)
+        except CallError:
+            if "__sls__" in low:
+                errors.append(f"State '{full}' was not found in SLS '{low['__sls__']}'")
+                errors.append(f"Reason: '{full}' is not available.")
+            else:
+                errors.append(f"Specified state '{full}' was not found")
+            return errors
+        params = list(signature(func).parameters.values())[1:]
+        for param in params:
+            if param.default is inspect.Parameter.empty and param.kind in (
+                    param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY) and param.name not in low:
+                errors.append(f"Missing parameter {param.name} for state {full}")
+        self._watch_as_require(low)
+        kind = "watch" if "watch" in low else "require" if "require" in low else ""
+        for req in low.get(kind) or [] if kind else []:
+            rkey, value = _ref(req)
+            if rkey == low["state"] and isinstance(value, str) and (
+                    fnmatch.fnmatch(str(low["name"]), value)
+                    or fnmatch.fnmatch(str(low["__id__"]), value)):
+                shown = req if isinstance(req, dict) else {"id": req}
+                errors.append(f"Recursive require detected in SLS {low['__sls__']} for "
+                              f"require {shown} in ID {low['__id__']}")
+        return errors
 
-    # -- requisite checks ------------------------------------------------------
-    def _result(self, key: str) -> dict[str, Any]:
-        return self.results.get(key) or {"result": False, "changes": {}}
+    def call(self, low: dict[str, Any], chunks: list[dict[str, Any]],
+             running: dict[str, Any], retries: int = 1) -> dict[str, Any]:
+        """Run one chunk's state function (Salt's ``State.call``)."""
+        start, clock = _now(), time.monotonic()
+        errors = self.verify(low)
+        if errors:
+            return {"result": False, "name": low["name"], "changes": {},
+                    "comment": "".join(f"{e}\n" for e in errors), "__run_num__": self._next()}
+        test = self.test or bool(low.get("__prereq__"))
+        ret: dict[str, Any] = {"result": False, "name": low["name"], "changes": {}}
+        if any(k in low for k in ("unless", "onlyif", "creates")):
+            ret.update(self._run_check(low))
+        if ret["result"] is False:
+            if low.get("parallel") and not low.get("__prereq__"):
+                ret = self._parallel(low, test, running)
+            else:
+                ret = self._execute(low, test, running)
+        if low.get("__prereq__"):
+            low["__prereq__"] = False
+            return ret
+        if isinstance(ret.get("comment"), list):
+            ret["comment"] = "\n".join(str(c) for c in ret["comment"])
+        ret["__sls__"] = low.get("__sls__")
+        ret["__run_num__"] = self._next()
+        ret["start_time"] = start
+        ret["duration"] = round((time.monotonic() - clock) * 1000, 3)
+        ret["__id__"] = low["__id__"]
+        if "retry" in low and "parallel" not in low:
+            ret = self._retry(low, ret, chunks, running, retries)
+        return ret
 
-    def _ok(self, key: str) -> bool:
-        # In test mode a requisite that would change (None) counts as met.
-        return self._result(key)["result"] is not False
-
-    def _changed(self, key: str) -> bool:
-        return bool(self._result(key).get("changes"))
-
-    def _blocked(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
-        """A result for a chunk that must not run, or None when it may run."""
-        reqs = chunk["__reqs__"]
-        # Any failed target of a requisite other than onfail fails the chunk.
-        failed = [t for kind in ("require", "watch", "onchanges") for t in reqs.get(kind, [])
-                  if not self._ok(t)]
-        for kind in ("require_any", "watch_any", "onchanges_any"):
-            if reqs.get(kind) and not any(self._ok(t) for t in reqs[kind]):
-                failed.extend(reqs[kind])
-        failed += [t for t in self.prerequired.get(tag(chunk), []) if not self._ok(t)]
-        if failed:
-            names = ", ".join(f"{self.by_tag[t]['__sls__']}.{self.by_tag[t]['__id__']}"
-                              for t in dict.fromkeys(failed))
-            return {"result": False, "changes": {},
-                    "comment": f"One or more requisite failed: {names}"}
-        # onfail fires on a target that did not succeed (False, or None in test mode).
-        onfail = reqs.get("onfail", []) + reqs.get("onfail_any", [])
-        if onfail and all(self._result(t)["result"] is True for t in onfail):
-            return {"result": True, "changes": {},
-                    "comment": "State was not run because onfail req did not change"}
-        if reqs.get("onfail_all") and any(
-                self._result(t)["result"] is True for t in reqs["onfail_all"]):
-            return {"result": True, "changes": {},
-                    "comment": "State was not run because onfail req did not change"}
-        onchanges = reqs.get("onchanges", []) + reqs.get("onchanges_any", [])
-        if onchanges and not any(self._changed(t) for t in onchanges):
-            return {"result": True, "changes": {},
-                    "comment": "State was not run because none of the onchanges reqs changed"}
-        for target in reqs.get("prereq", []):
-            pre = self._execute(self.by_tag[target], test=True)
-            if pre["result"] is False:
-                return {"result": False, "changes": {},
-                        "comment": f"Prerequisite test run of {target} failed: "
-                                   f"{pre['comment']}"}
-            if not pre["changes"]:
-                return {"result": True, "changes": {}, "comment": "No changes detected"}
-        return None
-
-    # -- calling state functions -------------------------------------------------
-    def _execute(self, chunk: dict[str, Any], test: bool) -> dict[str, Any]:
-        start, clock = time.time(), time.monotonic()
-        skip = self._conditions(chunk)
-        if skip is not None:
-            return _complete(chunk, skip, start, time.monotonic() - clock)
-        name = f"{chunk['state']}.{chunk['fun']}"
+    def _execute(self, low: dict[str, Any], test: bool, running: dict[str, Any]
+                 ) -> dict[str, Any]:
+        name = f"{low['state']}.{low['fun']}"
         ctx = dataclasses.replace(self.ctx, test=test, retcode=0)
         try:
             func = self.states.resolve(name)
-            ret = func(ctx, **state_args(func, chunk))
+            kwargs = state_args(func, low)
+            if low["fun"] == "mod_watch" and "watched" in signature(func).parameters:
+                kwargs["watched"] = _watched_changes(low, running)
+            ret = func(ctx, **kwargs)
             if not isinstance(ret, dict) or "result" not in ret:
                 raise TypeError(f"{name} returned {type(ret).__name__}, not a state result")
-            unused = unused_args(func, chunk)
+            unused = unused_args(func, low)
             if unused:
                 ret.setdefault("warnings", []).append(
                     f"{name} does not take these arguments, which were ignored: "
                     f"{', '.join(unused)}")
-        except CallError as exc:
-            ret = {"result": False, "changes": {}, "comment": str(exc)}
         except Exception as exc:  # a state bug fails that state, not the run
-            ret = {"result": False, "changes": {},
-                   "comment": f"An exception occurred in this state: {type(exc).__name__}: {exc}"}
-        return _complete(chunk, ret, start, time.monotonic() - clock)
+            ret = {"result": False, "name": low["name"], "changes": {},
+                   "comment": f"An exception occurred in this state: {type(exc).__name__}: "
+                              f"{exc}"}
+        ret.setdefault("name", low["name"])
+        ret.setdefault("changes", {})
+        ret.setdefault("comment", "")
+        return ret
 
-    def _mod_watch(self, chunk: dict[str, Any], ret: dict[str, Any]) -> dict[str, Any]:
+    def _parallel(self, low: dict[str, Any], test: bool, running: dict[str, Any]
+                  ) -> dict[str, Any]:
+        self.pool = self.pool or ThreadPoolExecutor(max_workers=8)
+        self.futures[tag(low)] = self.pool.submit(self._execute, dict(low), test, running)
+        return {"name": low["name"], "result": None, "changes": {}, "comment": "",
+                "__parallel__": True}
+
+    def _join(self, results: dict[str, Any], keys: list[str]) -> None:
+        """Wait for the parallel states among `keys` and put their results in place."""
+        for key in keys:
+            future = self.futures.pop(key, None)
+            if future is None or key not in results:
+                continue
+            ret = future.result()
+            if isinstance(ret.get("comment"), list):
+                ret["comment"] = "\n".join(str(c) for c in ret["comment"])
+            results[key].update(ret)
+
+    def _retry(self, low: dict[str, Any], ret: dict[str, Any], chunks: list[dict[str, Any]],
+               running: dict[str, Any], retries: int) -> dict[str, Any]:
+        conf = retry_options(low["retry"])
+        if self.test:
+            ret["comment"] = "  ".join([
+                str(ret["comment"] or ""),
+                f"The state would be retried every {conf['interval']} seconds (with a splay "
+                f"of up to {conf['splay']} seconds) a maximum of {conf['attempts']} times or "
+                f"until a result of {conf['until']} is returned"])
+            return ret
+        if conf["until"] == ret["result"] or conf["attempts"] <= retries:
+            return ret
+        interval = conf["interval"] + (random.randint(0, conf["splay"]) if conf["splay"] else 0)
+        time.sleep(interval)
+        again = self.call(low, chunks, running, retries + 1)
+        again["comment"] = "\n".join([
+            f'Attempt {retries}: Returned a result of "{ret["result"]}", with the following '
+            f'comment: "{ret["comment"]}"', str(again["comment"] or "")])
+        again["duration"] = again["duration"] + ret["duration"] + interval * 1000
+        if retries == 1:
+            again["start_time"] = ret["start_time"]
+        return again
+
+    # -- onlyif / unless / creates ----------------------------------------------------
+    def _run_check(self, low: dict[str, Any]) -> dict[str, Any]:
+        ret: dict[str, Any] = {"result": False, "comment": []}
+        for field in ("__sls__", "__id__", "name"):
+            ret[field] = low.get(field)
+        opts = {k: low[k] for k in ("cwd", "runas", "env") if low.get(k)}
+        for key, check in (("onlyif", self._onlyif), ("unless", self._unless),
+                           ("creates", _creates)):
+            if key not in low:
+                continue
+            part = check(low, opts) if key != "creates" else _creates(low)
+            ret["result"] = part["result"] or ret["result"]
+            if part.get("comment") is not None:
+                ret["comment"].append(part["comment"])
+            if "skip_watch" in part:
+                ret["skip_watch"] = part["skip_watch"] or ret.get("skip_watch", False)
+        return ret
+
+    def _command(self, entry: str, opts: dict[str, Any]) -> int:
         try:
-            func = self.states.resolve(f"{chunk['state']}.mod_watch")
-        except CallError:
-            return ret  # watch then acts as require, as in Salt
-        low = {**chunk, "fun": "mod_watch", "sfun": chunk["fun"]}
-        start, clock = time.time(), time.monotonic()
-        ctx = dataclasses.replace(self.ctx, test=self.test, retcode=0)
-        try:
-            watched = func(ctx, **state_args(func, low))
-        except Exception as exc:
-            watched = {"result": False, "changes": {},
-                       "comment": f"An exception occurred in mod_watch: {type(exc).__name__}: "
-                                  f"{exc}"}
-        return _complete(chunk, watched, start, time.monotonic() - clock)
+            result = self.ctx.run(entry, shell=True, cwd=opts.get("cwd"),
+                                  runas=opts.get("runas"), env=opts.get("env"))
+        except Exception:  # a command that cannot start counts as failed
+            return 100
+        return int(result.retcode)
 
-    def _conditions(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
-        """onlyif / unless / creates: a skip result, or None to go on."""
-        opts = {k: chunk[k] for k in ("cwd", "runas", "env") if chunk.get(k)}
-        if "onlyif" in chunk:
-            for cmd in _as_list(chunk["onlyif"]):
-                if not self._check(cmd, opts):
-                    return {"result": True, "changes": {}, "skip_watch": True,
-                            "comment": "onlyif condition is false"}
-        if "unless" in chunk:
-            checks = _as_list(chunk["unless"])
-            if checks and all(self._check(cmd, opts) for cmd in checks):
-                return {"result": True, "changes": {}, "skip_watch": True,
-                        "comment": "unless condition is true"}
-        if "creates" in chunk:
-            paths = _as_list(chunk["creates"])
-            if paths and all(os.path.exists(str(p)) for p in paths):
-                return {"result": True, "changes": {}, "skip_watch": True,
-                        "comment": "All files in creates exist"}
-        return None
+    def _function(self, entry: dict[str, Any]) -> tuple[Any, int]:
+        entry = dict(entry)
+        fun = str(entry.pop("fun"))
+        args = entry.pop("args", [])
+        get_return = entry.pop("get_return", None)
+        ctx = dataclasses.replace(self.ctx, retcode=0)
+        value = ctx.call(fun, *(args if isinstance(args, list) else [args]), **entry)
+        if get_return:
+            for part in str(get_return).split(":"):
+                value = value.get(part) if isinstance(value, dict) else None
+        return value, ctx.retcode
 
-    def _check(self, cmd: Any, opts: dict[str, Any]) -> bool:
-        if isinstance(cmd, bool):
-            return cmd
-        if isinstance(cmd, dict) and "fun" in cmd:  # {fun: mod.fun, args: [...]} form
-            args = {k: v for k, v in cmd.items() if k not in ("fun", "args")}
-            try:
-                return bool(self.ctx.call(str(cmd["fun"]), *cmd.get("args", []), **args))
-            except Exception:
-                return False
-        result = self.ctx.run(str(cmd), shell=True, cwd=opts.get("cwd"),
-                              runas=opts.get("runas"), env=opts.get("env"))
-        return result.retcode == 0
+    def _onlyif(self, low: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+        ret: dict[str, Any] = {"result": False}
+        skip = {"comment": "onlyif condition is false", "skip_watch": True, "result": True}
+        for entry in low["onlyif"] if isinstance(low["onlyif"], list) else [low["onlyif"]]:
+            if isinstance(entry, str):
+                if self._command(entry, opts) != 0:
+                    return {**ret, **skip}
+                ret.update(comment="onlyif condition is true", result=False)
+            elif isinstance(entry, dict):
+                if "fun" not in entry:
+                    return {**ret, "comment": f"no `fun` argument in onlyif: {entry}"}
+                value, code = self._function(entry)
+                if code or not value:
+                    return {**ret, **skip}
+                ret.update(comment="onlyif condition is true", result=False)
+            else:
+                return {"comment": "onlyif execution failed, bad type passed", "result": False}
+        return ret
 
-    def _listeners(self) -> None:
+    def _unless(self, low: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+        ret: dict[str, Any] = {"result": False}
+        skip = {"comment": "unless condition is true", "skip_watch": True, "result": True}
+        for entry in low["unless"] if isinstance(low["unless"], list) else [low["unless"]]:
+            if isinstance(entry, str):
+                if self._command(entry, opts) == 0:
+                    ret.update(skip)
+                else:
+                    ret.pop("skip_watch", None)
+                    return {**ret, "comment": "unless condition is false", "result": False}
+            elif isinstance(entry, dict):
+                if "fun" not in entry:
+                    return {**ret, "comment": f"no `fun` argument in unless: {entry}"}
+                value, code = self._function(entry)
+                if code == 0 and value:
+                    ret.update(skip)
+                else:
+                    return {**ret, "comment": "unless condition is false", "result": False}
+            else:
+                ret.update(comment="unless condition is false, bad type passed", result=False)
+        return ret
+
+    # -- listen ------------------------------------------------------------------------
+    def call_listen(self, running: dict[str, Any]) -> dict[str, Any]:
+        """After the run: ``mod_watch`` for each listener whose target changed."""
+        crefs = {(c["state"], c["__id__"], c["name"]): c for c in self.chunks}
+        listeners: list[tuple[tuple[str, str, str], list[Any]]] = []
         for chunk in self.chunks:
-            listened = chunk["__reqs__"].get("listen", [])
-            if not listened or tag(chunk) not in self.results:
+            if "listen" in chunk:
+                listeners.append(((chunk["state"], chunk["__id__"], chunk["name"]),
+                                  chunk["listen"] or []))
+            for entry in chunk.get("listen_in") or []:
+                for key, val in (entry.items() if isinstance(entry, dict) else []):
+                    listeners.append(((key, val, "lookup"), [{chunk["state"]: chunk["__id__"]}]))
+        watchers: list[dict[str, Any]] = []
+        errors: dict[str, dict[str, Any]] = {}
+        for who, targets in listeners:
+            for target in targets:
+                if not isinstance(target, dict):
+                    hit = [c for c in self.chunks if target in (c["__id__"], c["name"])]
+                    if not hit:
+                        continue
+                    target = {hit[-1]["state"]: hit[-1]["__id__"]}
+                for lkey, lval in target.items():
+                    self._listen_one(running, crefs, who, lkey, lval, watchers, errors)
+        running.update(self.call_chunks(watchers))
+        for key, ret in errors.items():
+            ret["__run_num__"] = self._next()
+            running[key] = ret
+        return running
+
+    def _listen_one(self, running: dict[str, Any], crefs: dict[tuple[str, str, str], Any],
+                    who: tuple[str, str, str], lkey: str, lval: Any,
+                    watchers: list[dict[str, Any]], errors: dict[str, Any]) -> None:
+        if not any(lkey == c[0] and lval in c for c in crefs):
+            errors[_listen_tag(lkey, lval)] = {
+                "comment": f"Referenced state {lkey}: {lval} does not exist",
+                "name": f"listen_{lkey}:{lval}", "result": False, "changes": {}}
+            return
+        for cref, data in crefs.items():
+            if not (lkey == cref[0] and lval in cref):
                 continue
-            if self.results[tag(chunk)]["result"] is False:
+            changed = running.get(tag(data))
+            if changed is None or not changed["changes"]:
                 continue
-            if any(self._changed(t) for t in listened):
-                key = (f"{chunk['state']}_|-listener_{chunk['__id__']}_|-{chunk['name']}"
-                       "_|-mod_watch")
-                ret = self._mod_watch(chunk, {"result": True, "changes": {},
-                                              "comment": "no mod_watch"})
-                ret["__run_num__"] = self._next_num()
-                self.results[key] = ret
+            if not any(who[0] == c[0] and who[1] in c for c in crefs):
+                errors[_listen_tag(who[0], who[1])] = {
+                    "comment": f"Referenced state {who[0]}: {who[1]} does not exist",
+                    "name": f"listen_{who[0]}:{who[1]}", "result": False, "changes": {}}
+                continue
+            for ref, chunk in crefs.items():
+                if who[0] == ref[0] and who[1] in ref:
+                    low = {k: v for k, v in chunk.items() if k not in REQUISITE_KEYWORDS}
+                    low.update(sfun=chunk["fun"], fun="mod_watch",
+                               __id__=f"listener_{chunk['__id__']}")
+                    watchers.append(low)
 
 
-MAX_RETRY_ATTEMPTS = 100
-MAX_RETRY_INTERVAL = 3600.0
+def _listen_tag(name: str, id_: Any) -> str:
+    return f"Listen_Error_|-listen_{id_}_|-listen_{name}_|-Listen_Error"
 
 
-def _retry_options(value: Any) -> tuple[int, bool, float] | None:
-    """(attempts, result to wait for, seconds between) from ``retry: True`` or a mapping."""
-    if value is None or value is False:
-        return None
-    conf = value if isinstance(value, dict) else {}
-    attempts = min(max(int(conf.get("attempts", 2)), 1), MAX_RETRY_ATTEMPTS)
-    interval = min(max(float(conf.get("interval", 30)), 0.0), MAX_RETRY_INTERVAL)
-    return attempts, bool(conf.get("until", True)), interval
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _complete(chunk: dict[str, Any], ret: dict[str, Any], start: float,
-              seconds: float) -> dict[str, Any]:
-    """Fill in the fields every state result carries."""
-    out = {
-        "name": ret.get("name", chunk["name"]),
-        "result": ret.get("result", False),
-        "changes": ret.get("changes") or {},
-        "comment": ret.get("comment", ""),
-        "__id__": chunk["__id__"],
-        "__sls__": chunk["__sls__"],
-        "start_time": datetime.datetime.fromtimestamp(start).strftime("%H:%M:%S.%f"),
-        "duration": round(seconds * 1000, 3),
-    }
-    if isinstance(out["comment"], list):
-        out["comment"] = "\n".join(str(c) for c in out["comment"])
-    if ret.get("skip_watch"):
-        out["skip_watch"] = True
-    if ret.get("warnings"):
-        out["warnings"] = ret["warnings"]
+def _watched_changes(low: dict[str, Any], running: dict[str, Any]) -> list[str]:
+    """``state: id`` of the watch targets that changed (for a ``mod_watch`` that asks)."""
+    out = []
+    for chunk in (low.get("__reqs__") or {}).get("watch", []):
+        ret = running.get(tag(chunk))
+        if ret and ret.get("changes"):
+            out.append(f"{chunk['state']}: {chunk['__id__']}")
     return out
+
+
+def _creates(low: dict[str, Any]) -> dict[str, Any]:
+    paths = low["creates"]
+    if isinstance(paths, str) and os.path.exists(paths):
+        return {"comment": f"{paths} exists", "result": True, "skip_watch": True}
+    if isinstance(paths, list) and all(os.path.exists(str(p)) for p in paths):
+        return {"comment": "All files in creates exist", "result": True, "skip_watch": True}
+    return {"comment": "Creates files not found", "result": False}
+
+
+def _kind_stats(kind: str, rets: list[dict[str, Any] | None]) -> set[str]:
+    """Salt's per-kind requisite verdicts (met, fail, change, onfail, onchanges...)."""
+    stats: set[str] = set()
+    for ret in rets:
+        if ret is None:
+            stats.add("unmet")
+            continue
+        if kind.startswith("onfail"):
+            if ret["result"] is True:
+                stats.add("onfail")
+                continue
+        elif kind.startswith("onchanges"):
+            stats.add("onchanges" if ret["result"] is False or not ret["changes"]
+                      else "onchangesmet")
+            continue
+        elif ret["result"] is False:
+            stats.add("fail")
+            continue
+        if kind.startswith("watch") and ret["changes"]:
+            stats.add("change")
+            continue
+        prereq = kind.startswith("prereq")
+        if prereq and ret["result"] is None and kind != "prerequired":
+            stats.add("premet")
+        if prereq and ret["result"] is not None:
+            if kind != "prerequired":
+                stats.add("pre")
+        elif ret.get("__state_ran__", True):
+            stats.add("met")
+    if kind.endswith("_any") or kind == "onfail":
+        if ("met" in stats or "change" in stats) and "fail" in stats:
+            stats.discard("fail")
+        if "onchangesmet" in stats:
+            stats.discard("onchanges")
+            stats.discard("fail")
+        if "onfail" in stats and "met" in stats:
+            stats.discard("onfail")
+    if kind.endswith("_all") and "onfail" in stats:
+        stats.discard("met")
+    return stats
+
+
+def _status(stats: set[str]) -> str:
+    if "unmet" in stats:
+        return "unmet"
+    if "fail" in stats:
+        return "fail"
+    if "pre" in stats:
+        return "met" if "premet" in stats else "pre"
+    if "onfail" in stats and "onchangesmet" not in stats:
+        return "onfail"
+    if "onchanges" in stats and "onchangesmet" not in stats:
+        return "onchanges"
+    if "change" in stats:
+        return "change"
+    if "onfail" in stats:
+        return "onfail"
+    return "met"
+
+
+def retry_options(value: Any) -> dict[str, Any]:
+    """Salt's retry settings (attempts, until, interval, splay), bounded for safety."""
+    defaults = {"until": True, "attempts": 2, "splay": 0, "interval": 30}
+    if isinstance(value, bool):
+        conf = dict(defaults) if value else {**defaults, "attempts": 0}
+    elif isinstance(value, dict):
+        types = {"until": bool, "attempts": int, "interval": int, "splay": int}
+        conf = {}
+        for key, kind in types.items():
+            given = value.get(key, defaults[key])
+            ok = isinstance(given, kind) and (kind is bool or not isinstance(given, bool))
+            conf[key] = given if ok else defaults[key]
+    else:
+        conf = dict(defaults)
+    conf["attempts"] = min(conf["attempts"], MAX_RETRY_ATTEMPTS)
+    conf["interval"] = min(max(conf["interval"], 0), MAX_RETRY_INTERVAL)
+    conf["splay"] = min(max(conf["splay"], 0), MAX_RETRY_INTERVAL)
+    return conf

@@ -37,7 +37,7 @@ from typing import Any
 from minion.context import Context
 from minion.states import result
 
-__all__ = ["run"]
+__all__ = ["mod_watch", "run", "wait", "watch"]
 
 
 # --- pure: arguments and outcomes ------------------------------------------------------------
@@ -190,3 +190,40 @@ def run(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
     if is_new_style(kwargs):
         return _run_new(ctx, ret, kwargs)
     return _run_old(ctx, ret, name, kwargs)
+
+
+def wait(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
+    """Run the function only when a watched state changes (the watch calls ``module.run``).
+
+    On its own the state does nothing and succeeds.
+
+    .. code-block:: yaml
+
+        reload:
+          module.wait:
+            - name: service.reload
+            - m_name: nginx
+            - watch:
+              - file: /etc/nginx/nginx.conf
+
+    CLI Example:
+
+        minion call state.single module.wait name=test.ping
+    """
+    return result.done(result.new(name), "")
+
+
+def watch(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
+    """The same as ``module.wait``.
+
+    CLI Example:
+
+        minion call state.single module.watch name=test.ping
+    """
+    return wait(ctx, name, **kwargs)
+
+
+def mod_watch(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
+    """Run the function of a ``module.wait``/``module.run`` state whose watched state changed."""
+    kwargs.pop("sfun", None)
+    return run(ctx, name, **kwargs)

@@ -26,6 +26,7 @@ from minion.context import Context
 from minion.states.result import done, fail, new
 
 __all__ = [
+    "check_pillar",
     "configurable_test_state",
     "fail_with_changes",
     "fail_without_changes",
@@ -127,7 +128,8 @@ def _choice(value: Any) -> bool | None:
 
 
 def configurable_test_state(ctx: Context, name: str, changes: Any = True, result: Any = True,
-                            comment: str = "", warnings: Any = None) -> dict[str, Any]:
+                            comment: str = "", warnings: Any = None,
+                            allow_test_mode_failure: bool = False) -> dict[str, Any]:
     """Return the result, changes and comment asked for.
 
     changes
@@ -161,7 +163,10 @@ def configurable_test_state(ctx: Context, name: str, changes: Any = True, result
     if has_changes:
         ret["changes"] = _pretend()
     if ctx.test:
-        return done(ret, comment or "This is a test", None if has_changes else True)
+        if allow_test_mode_failure and result is False:
+            return done(ret, comment or "This is a test", False)
+        # As in Salt, only an explicit `changes: False` predicts no change.
+        return done(ret, comment or "This is a test", True if changes is False else None)
     return done(ret, comment, outcome)
 
 
@@ -182,13 +187,75 @@ def show_notification(ctx: Context, name: str, text: str | None = None,
     return done(ret, str(text))
 
 
-def mod_watch(ctx: Context, name: str, sfun: str | None = None, **kwargs: Any) -> dict[str, Any]:
+def mod_watch(ctx: Context, name: str, sfun: str | None = None,
+              watched: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
     """Answer a watch: succeed with ``Watch statement fired.``.
 
-    The state's own ``result``, ``comment`` and ``changes`` arguments replace
-    the defaults, as in Salt.
+    The changes list the watched states that changed (``Requisites with
+    changes``); the state's own ``result``, ``comment`` and ``changes``
+    arguments replace the defaults, as in Salt.
     """
     ret = new(name)
-    ret["changes"] = kwargs.get("changes", {})
-    return done(ret, str(kwargs.get("comment", "Watch statement fired.")),
-                       kwargs.get("result", True))
+    ret["changes"] = kwargs.get("changes", {"Requisites with changes": list(watched or [])})
+    return done(ret, kwargs.get("comment", "Watch statement fired."), kwargs.get("result", True))
+
+
+# How Salt names each checked type in its comments (the repr of the Python type).
+_PILLAR_TYPES: list[tuple[str, Any, str]] = [
+    ("present", None, ""), ("boolean", bool, "<class 'bool'>"),
+    ("integer", int, "<class 'int'>"), ("string", (str,), "(<class 'str'>,)"),
+    ("listing", list, "<class 'list'>"), ("dictionary", dict, "<class 'dict'>"),
+]
+_MISSING = object()
+
+
+def _pillar_value(ctx: Context, key: str) -> Any:
+    value: Any = ctx.pillar
+    for part in key.split(":"):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return _MISSING
+    return _MISSING if value is None else value
+
+
+def check_pillar(ctx: Context, name: str, present: Any = None, boolean: Any = None,
+                 integer: Any = None, string: Any = None, listing: Any = None,
+                 dictionary: Any = None, verbose: bool = False) -> dict[str, Any]:
+    """Check that pillar keys exist and have the expected types.
+
+    present, boolean, integer, string, listing, dictionary
+        A key (``a:b`` for nested keys) or a list of keys to check.
+    verbose
+        Also list the keys that passed.
+
+    CLI Example:
+
+        minion call state.single test.check_pillar name=check present=role
+    """
+    given = {"present": present, "boolean": boolean, "integer": integer, "string": string,
+             "listing": listing, "dictionary": dictionary}
+    ret = new(name)
+    if not any(given.values()):
+        return fail(ret, "Missing required argument text.")
+    failed: dict[str, str | None] = {}
+    fine: dict[str, str] = {}
+    for arg, kind, shown in _PILLAR_TYPES:
+        keys = given[arg] or []
+        for key in [keys] if isinstance(keys, str) else list(keys):
+            value = _pillar_value(ctx, str(key))
+            if value is _MISSING:
+                failed[str(key)] = None
+            elif kind is not None and not isinstance(value, kind):
+                failed[str(key)] = shown
+            elif verbose:
+                fine[str(key)] = shown or "None"
+    comment = "".join(f'Pillar key "{key}" ' + ("is missing.\n" if why is None
+                                                 else f"is not {why}.\n")
+                      for key, why in failed.items())
+    if verbose and fine:
+        comment += "Those keys passed the check:\n" + "".join(
+            f"- {key} ({why})\n" for key, why in fine.items())
+    return done(ret, comment, not failed)

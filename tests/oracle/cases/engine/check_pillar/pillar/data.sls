@@ -1,0 +1,3 @@
+role: web
+nested:
+  a: 1

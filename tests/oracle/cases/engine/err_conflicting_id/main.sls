@@ -1,0 +1,4 @@
+include:
+  - other
+same:
+  test.nop

@@ -1,0 +1,4 @@
+include:
+  - nosuch
+m:
+  test.nop

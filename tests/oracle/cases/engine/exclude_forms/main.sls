@@ -1,0 +1,8 @@
+include:
+  - x
+  - y
+exclude:
+  - id: x1
+  - sls: y
+m:
+  test.nop

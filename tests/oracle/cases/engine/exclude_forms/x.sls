@@ -1,0 +1,4 @@
+x1:
+  test.nop
+x2:
+  test.nop

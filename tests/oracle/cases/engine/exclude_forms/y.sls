@@ -1,0 +1,2 @@
+y1:
+  test.nop

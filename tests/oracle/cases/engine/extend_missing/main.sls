@@ -1,0 +1,5 @@
+extend:
+  ghost:
+    test.nop: []
+m:
+  test.nop

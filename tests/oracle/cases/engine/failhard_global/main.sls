@@ -1,0 +1,6 @@
+a:
+  test.succeed_without_changes
+b:
+  test.fail_without_changes
+c:
+  test.succeed_without_changes

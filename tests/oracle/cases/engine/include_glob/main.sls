@@ -1,0 +1,4 @@
+include:
+  - roles.*
+m:
+  test.nop

@@ -1,0 +1,2 @@
+ra:
+  test.nop

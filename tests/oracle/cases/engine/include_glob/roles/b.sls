@@ -1,0 +1,2 @@
+rb:
+  test.succeed_with_changes

@@ -1,0 +1,4 @@
+l:
+  test.succeed_without_changes:
+    - listen:
+      - test: ghost

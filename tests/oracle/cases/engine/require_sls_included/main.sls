@@ -1,0 +1,6 @@
+include:
+  - web
+after:
+  test.succeed_without_changes:
+    - require:
+      - sls: web

@@ -1,0 +1,2 @@
+web_conf:
+  test.fail_without_changes

@@ -1,0 +1,4 @@
+include:
+  - web.conf
+web_pkg:
+  test.succeed_with_changes

@@ -1,0 +1,6 @@
+libstate:
+  test.succeed_without_changes:
+    - comment: plain
+other:
+  test:
+    - nop

@@ -1,0 +1,4 @@
+base:
+  '*':
+    - main
+    - lib

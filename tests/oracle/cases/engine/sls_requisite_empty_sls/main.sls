@@ -1,0 +1,6 @@
+include:
+  - empty
+m:
+  test.nop:
+    - require:
+      - sls: empty

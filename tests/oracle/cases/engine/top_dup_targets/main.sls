@@ -1,0 +1,2 @@
+m:
+  test.nop

@@ -1,0 +1,5 @@
+base:
+  '*':
+    - main
+  'oracle':
+    - main
