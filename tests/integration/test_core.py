@@ -39,7 +39,7 @@ def test_functions_targets_and_output(three: Cluster) -> None:
     assert proc.returncode == 0, proc.stderr
     assert data == {"m1": "HI THERE"}
 
-    data, proc = three.run_json("-L", "m1, m3", "test.echo", "hello")
+    data, proc = three.run_json("-L", "m1,m3", "test.echo", "hello")
     assert data == {"m1": "hello", "m3": "hello"}
 
     proc = three.master_cmd("run", "*", "grains.item", "os", "num_cpus", "--out", "json")
@@ -80,7 +80,7 @@ def test_failures_are_one_readable_line_and_exit_codes(three: Cluster) -> None:
     proc = three.master_cmd("run", "nobody", "test.ping")
     assert proc.returncode == 1 and "No minions matched" in proc.stderr
 
-    proc = three.master_cmd("run", "-C", "G@os and (web*", "test.ping")
+    proc = three.master_cmd("run", "-C", "G@os:x and ( web*", "test.ping")
     assert proc.returncode == 2 and "unbalanced" in proc.stderr
 
     # And everything still works afterwards.
