@@ -275,7 +275,8 @@ def mod_repo(ctx: Context, repo: str, file: str | None = None, comps: str | None
     if refresh:
         res = ctx.run(["apt-get", "-q", "update"], env={"DEBIAN_FRONTEND": "noninteractive"})
         if res.retcode:
-            raise RepoError(f"apt-get update failed: {res.stderr.strip() or res.stdout.strip()}")
+            # As Salt: the command's error output is the message.
+            raise RepoError(res.stderr.strip() or f"apt-get update failed ({res.retcode})")
     return {repo: _public(entry)}
 
 
