@@ -24,8 +24,10 @@ from typing import Any
 
 GREEN, CYAN, RED = "\033[0;32m", "\033[0;36m", "\033[0;31m"
 LIGHT_RED, LIGHT_YELLOW, ENDC = "\033[1;31m", "\033[1;33m", "\033[0m"
-STATE_OUTPUTS = ("full", "terse", "changes", "mixed",
-                 "full_id", "terse_id", "changes_id", "mixed_id")
+# ``filter`` shows every state in full unless state_output_exclude/terse
+# options say otherwise; saline has no such options, so it is ``full``.
+STATE_OUTPUTS = ("full", "terse", "changes", "mixed", "filter",
+                 "full_id", "terse_id", "changes_id", "mixed_id", "filter_id")
 LABELS = {True: "Succeeded", False: "Failed", None: "Not Run", "warnings": "Warnings"}
 COLUMN = 14  # where the values of a state block start
 
@@ -46,7 +48,8 @@ class _Paint:
 def add_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--state-output`` and ``--state-verbose`` (Salt's names) to a command."""
     parser.add_argument("--state-output", "--state_output", dest="state_output",
-                        choices=STATE_OUTPUTS, default="full", metavar="full|terse|changes|mixed",
+                        choices=STATE_OUTPUTS, default="full",
+                        metavar="full|terse|changes|mixed|filter",
                         help="with --out highstate: how to show each state (default full; "
                              "a _id suffix shows ids in place of names)")
     parser.add_argument("--state-verbose", "--state_verbose", dest="state_verbose",
@@ -194,7 +197,7 @@ def _terse(mod: str, name: str, fun: str, ret: Mapping[str, Any], tcolor: str,
         word = "Differs"
     line = f" {paint.code(tcolor)} Name: {name} - Function: {mod}.{fun} - Result: {word}"
     if "start_time" in ret:
-        line += f" Started: - {ret['start_time']} Duration: {ret.get('duration', '')} ms"
+        line += f" - Started: {ret['start_time']} - Duration: {ret.get('duration', '')} ms"
     line += paint.code(ENDC)
     if warnings:
         return [paint(LIGHT_RED, "Warnings:\n" + "\n".join(warnings)), line]

@@ -303,11 +303,9 @@ def script(
     from minion.scriptfile import staged_script
 
     with staged_script(ctx, source, saltenv, runas, args) as (line, workdir):
-        ret = run_all(ctx, line, cwd=cwd or str(workdir), stdin=stdin, runas=runas,
-                      shell=shell, env=env, python_shell=True, timeout=timeout)
-    if ret["retcode"] and not ignore_retcode:
-        ctx.retcode = ret["retcode"]
-    return ret
+        return run_all(ctx, line, cwd=cwd or str(workdir), stdin=stdin, runas=runas,
+                       shell=shell, env=env, python_shell=True, timeout=timeout,
+                       ignore_retcode=ignore_retcode)
 
 
 def retcode(
@@ -325,8 +323,8 @@ def retcode(
 ) -> int:
     """Run a command and return its exit code.
 
-    The code is the answer, so a non-zero code does not fail the job (a
-    timeout does). Takes the same arguments as cmd.run.
+    A non-zero code also fails the job, as in Salt, unless ignore_retcode
+    is set. Takes the same arguments as cmd.run.
 
     CLI Example:
 
@@ -334,6 +332,7 @@ def retcode(
     """
     result = _execute(ctx, cmd, cwd=cwd, stdin=stdin, runas=runas, shell=shell, env=env,
                       python_shell=python_shell, timeout=timeout, rstrip=True)
+    _fail_job_on_error(ctx, result, ignore_retcode)
     return result.retcode
 
 

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,20 +28,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.oracle import oracle
 
 
-def record(case: oracle.Case, base: Path) -> str:
-    root = oracle.fresh_root(base, "salt-" + case.name)
-    answers = [a.as_json() for a in oracle.run_case(case, "salt", root)]
+def record(case: oracle.Case) -> str:
+    with oracle.fresh_root() as root:
+        answers = [a.as_json() for a in oracle.run_case(case, "salt", root)]
     case.expected_file.write_text(json.dumps(answers, indent=1, sort_keys=True) + "\n")
     return f"recorded {case.name}: " + ", ".join(
         f"{call[0]} rc={a['retcode']}" for call, a in zip(case.calls, answers, strict=True))
 
 
-def check(case: oracle.Case, base: Path) -> str:
+def check(case: oracle.Case) -> str:
     if not case.expected_file.exists():
         return f"{case.name}: not recorded"
     want = json.loads(case.expected_file.read_text())
-    root = oracle.fresh_root(base, "saline-" + case.name)
-    got = [a.as_json() for a in oracle.run_case(case, "saline", root)]
+    with oracle.fresh_root() as root:
+        got = [a.as_json() for a in oracle.run_case(case, "saline", root)]
     diffs = case.spec.get("differences") or []
     first = oracle.first_difference(oracle.apply_differences(want, diffs),
                                     oracle.apply_differences(got, diffs))
@@ -67,9 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     work = check if args.check else record
     failed = 0
-    with tempfile.TemporaryDirectory(prefix="oracle-") as tmp, \
-            ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for line in pool.map(lambda c: work(c, Path(tmp)), cases.values()):
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for line in pool.map(work, cases.values()):
             failed += "DIFFERS" in line or "not recorded" in line
             print(line, flush=True)
     if args.check:

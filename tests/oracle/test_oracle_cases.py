@@ -11,7 +11,6 @@ docs/salt-differences.md) are left out of the comparison.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,11 +29,12 @@ def _params() -> list[Any]:
 
 
 @pytest.mark.parametrize("case", _params())
-def test_saline_answers_as_salt(case: oracle.Case, tmp_path: Path) -> None:
+def test_saline_answers_as_salt(case: oracle.Case) -> None:
     assert case.expected_file.exists(), f"{case.name}: run tests/oracle/record.py {case.name}"
     want = json.loads(case.expected_file.read_text())
     assert len(want) == len(case.calls), f"{case.name}: expected.json is stale; record again"
-    got = [a.as_json() for a in oracle.run_case(case, "saline", tmp_path / "root")]
+    with oracle.fresh_root() as root:
+        got = [a.as_json() for a in oracle.run_case(case, "saline", root)]
     diffs = case.spec.get("differences") or []
     for diff in diffs:
         assert diff.get("reason"), f"{case.name}: a kept difference needs its reason"

@@ -190,19 +190,23 @@ def test_run_stdout_and_stderr(ctx: Context) -> None:
     assert ctx.retcode == 1
 
 
-def test_run_all_reports_without_failing_the_job(ctx: Context) -> None:
+def test_run_all_reports_and_fails_the_job_as_salt(ctx: Context) -> None:
     ret = ctx.call("cmd.run_all", "echo out; echo err >&2; exit 2")
     assert ret["stdout"] == "out"
     assert ret["stderr"] == "err"
     assert ret["retcode"] == 2
     assert isinstance(ret["pid"], int) and ret["pid"] > 0
+    assert ctx.retcode == 2
+    ctx.retcode = 0
+    ctx.call("cmd.run_all", "exit 2", ignore_retcode=True)
     assert ctx.retcode == 0
 
 
 def test_retcode_returns_exit_code(ctx: Context) -> None:
-    assert ctx.call("cmd.retcode", "exit 7") == 7
     assert ctx.call("cmd.retcode", "true") == 0
     assert ctx.retcode == 0
+    assert ctx.call("cmd.retcode", "exit 7") == 7
+    assert ctx.retcode == 7
 
 
 def test_timeout_keeps_output(ctx: Context) -> None:
@@ -269,7 +273,7 @@ def test_cmd_uses_the_context_runner() -> None:
     assert call["shell"] == "/bin/sh"
     assert call["cwd"] == os.path.expanduser("~")
     assert ctx.call("cmd.retcode", "other") == 127
-    assert ctx.retcode == 0
+    assert ctx.retcode == 127
 
 
 # --- grains ---------------------------------------------------------------------------------
