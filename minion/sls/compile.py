@@ -406,7 +406,7 @@ def _decl_chunks(name: str, body: dict[str, Any], state: str) -> list[dict[str, 
                     chunk[key] = name
                 else:
                     chunk[key] = value
-    out = []
+    out: list[dict[str, Any]] = []
     for order, entry in enumerate(names, start=1):
         live = copy.deepcopy(chunk)
         if isinstance(entry, dict):

@@ -221,7 +221,7 @@ class Gatherer:
                 errors.append(f"Include Declaration in SLS {sls} is not formed as a list")
         _handle_extend(state, sls, env, errors)
         _handle_exclude(state, sls, errors)
-        _handle_state_decls(state, sls, env, errors)
+        handle_state_decls(state, sls, env, errors)
         for entry in include:
             self._include(state, entry, sls, env, path, matches, errors)
         self._auto_order(state)
@@ -261,16 +261,7 @@ class Gatherer:
                 merge_states(state, nstate, errors)
 
     def _auto_order(self, state: dict[Any, Any]) -> None:
-        for body in state.values():
-            if not isinstance(body, dict):
-                continue
-            for decl, run in body.items():
-                if str(decl).startswith("_") or not isinstance(run, list):
-                    continue
-                if not any(isinstance(a, dict) and a and next(iter(a)) == "order"
-                           for a in run):
-                    run.append({"order": self.iorder})
-                    self.iorder += 1
+        self.iorder = auto_order(state, self.iorder)
 
     def finish(self) -> tuple[dict[Any, Any], list[str]]:
         """The high data and every error met while gathering it."""
@@ -278,6 +269,20 @@ class Gatherer:
 
 
 # -- per-file steps ----------------------------------------------------------------
+
+
+def auto_order(state: dict[Any, Any], start: int) -> int:
+    """Give each declaration without ``order`` the next number; return the next free one."""
+    for body in state.values():
+        if not isinstance(body, dict):
+            continue
+        for decl, run in body.items():
+            if str(decl).startswith("_") or not isinstance(run, list):
+                continue
+            if not any(isinstance(a, dict) and a and next(iter(a)) == "order" for a in run):
+                run.append({"order": start})
+                start += 1
+    return start
 
 
 def _split_decls(body: dict[Any, Any]) -> None:
@@ -290,7 +295,8 @@ def _split_decls(body: dict[Any, Any]) -> None:
         body[mod].append(fun)
 
 
-def _handle_state_decls(state: dict[Any, Any], sls: str, env: str, errors: list[str]) -> None:
+def handle_state_decls(state: dict[Any, Any], sls: str, env: str, errors: list[str]) -> None:
+    """Pad short forms and move ``mod.fun`` keys' functions into their lists (Salt's way)."""
     for name in list(state):
         body = state[name]
         if name in ("__extend__", "__exclude__"):

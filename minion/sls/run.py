@@ -299,8 +299,8 @@ class StateRun:
         for targets in reqs.values():
             for chunk in targets:
                 ctag = tag(chunk)
-                ret = self.pre.get(ctag, running.get(ctag))
-                if ret is not None and ret["result"] is False:
+                done = self.pre.get(ctag, running.get(ctag))
+                if done is not None and done["result"] is False:
                     name = f"{chunk['__sls__']}.{chunk['__id__']}"
                     if name not in failed:
                         failed.append(name)
@@ -475,11 +475,11 @@ class StateRun:
         for field in ("__sls__", "__id__", "name"):
             ret[field] = low.get(field)
         opts = {k: low[k] for k in ("cwd", "runas", "env") if low.get(k)}
-        for key, check in (("onlyif", self._onlyif), ("unless", self._unless),
-                           ("creates", _creates)):
+        for key in ("onlyif", "unless", "creates"):
             if key not in low:
                 continue
-            part = check(low, opts) if key != "creates" else _creates(low)
+            part = (self._onlyif(low, opts) if key == "onlyif" else
+                    self._unless(low, opts) if key == "unless" else _creates(low))
             ret["result"] = part["result"] or ret["result"]
             if part.get("comment") is not None:
                 ret["comment"].append(part["comment"])
