@@ -100,13 +100,13 @@ PENDING_FULL = _lines(
 )
 
 CLEAN_TERSE = ("  Name: clean - Function: test.succeed_without_changes - Result: Clean"
-               " Started: - 10:00:00.000000 Duration: 1.25 ms")
+               " - Started: 10:00:00.000000 - Duration: 1.25 ms")
 CHANGED_TERSE = ("  Name: other name - Function: test.succeed_with_changes - Result: Changed"
-                 " Started: - 10:00:00.000001 Duration: 0.5 ms")
+                 " - Started: 10:00:00.000001 - Duration: 0.5 ms")
 BROKEN_TERSE = ("  Name: broken - Function: test.fail_without_changes - Result: Failed"
-                " Started: - 10:00:00.000002 Duration: 2.0 ms")
+                " - Started: 10:00:00.000002 - Duration: 2.0 ms")
 PENDING_TERSE = ("  Name: pending - Function: pkg.installed - Result: Differs"
-                 " Started: - 10:00:00.000003 Duration: 0.25 ms")
+                 " - Started: 10:00:00.000003 - Duration: 0.25 ms")
 
 SUMMARY = """
 Summary for web1
