@@ -59,6 +59,7 @@ MODULES: dict[str, str] = {
     "pip": "minion.modules.pip",
     "git": "minion.modules.git",
     "aptrepo": "minion.modules.aptrepo",
+    "postgres": "minion.modules.postgres",
 }
 
 

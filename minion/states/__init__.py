@@ -44,6 +44,8 @@ STATE_MODULES: dict[str, str] = {
     "alias": "minion.states.alias",
     "timezone": "minion.states.timezone",
     "pip": "minion.states.pip",
+    "postgres_user": "minion.states.postgres_user",
+    "postgres_database": "minion.states.postgres_database",
     "git": "minion.states.git",
     "pkgrepo": "minion.states.pkgrepo",
 }
