@@ -13,7 +13,7 @@ from typing import Any
 
 from common import yamlload
 
-_KWARG_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)\Z", re.S)
+_KWARG_RE = re.compile(r"([^\d\W][\w.-]*)=(?!=)(.*)\Z", re.S)
 
 
 def typed(text: str) -> Any:

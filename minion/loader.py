@@ -60,6 +60,7 @@ MODULES: dict[str, str] = {
     "git": "minion.modules.git",
     "aptrepo": "minion.modules.aptrepo",
     "postgres": "minion.modules.postgres",
+    "iptables": "minion.modules.iptables",
 }
 
 

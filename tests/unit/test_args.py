@@ -69,7 +69,8 @@ SPLIT: list[tuple[list[str], list[Any], dict[str, Any]]] = [
     (["x="], [], {"x": ""}),
     (["=3"], ["=3"], {}),
     (["1x=3"], ["1x=3"], {}),
-    (["a-b=3"], ["a-b=3"], {}),
+    (["a-b=3"], [], {"a-b": 3}),  # Salt takes dashes and dots in keys
+    (["x.y=1", "c==d"], ["c==d"], {"x.y": 1}),
     (["x=null"], [], {"x": None}),
     (["text=line1\nline2"], [], {"text": "line1\nline2"}),
     (["a", "1", "x=1", "b", "x=2"], ["a", 1, "b"], {"x": 2}),
