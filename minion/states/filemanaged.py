@@ -9,8 +9,10 @@ and mode, reporting what was fixed).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from minion.context import Context
@@ -33,11 +35,34 @@ from minion.states.filehelpers import (
     stats,
     write_atomic,
 )
-from minion.states.filesource import contents_text, render, source_bytes
+from minion.states.filesource import contents_text, expected_hash, render, source_bytes
 
 
 class _Unmanageable(Exception):
     """The wanted content cannot be built; the message is the comment."""
+
+
+class _HashMismatch(Exception):
+    """A local source does not have its source_hash; the message is Salt's comment."""
+
+
+def _verify(ctx: Context, path: str, source: Any, src: Path, source_hash: Any,
+            saltenv: str) -> None:
+    """Check a local (not salt://) source against source_hash, worded as Salt words it."""
+    url = str(source[0] if isinstance(source, list) else source)
+    if url.startswith("salt://"):
+        return
+    algo, digest = expected_hash(ctx, source_hash, url, saltenv)
+    actual = hashlib.new(algo, src.read_bytes()).hexdigest()
+    if actual == digest:
+        return
+    if not os.path.exists(path):
+        raise _HashMismatch(f"Specified {algo} checksum for {path} ({digest}) does not match "
+                            f"actual checksum ({actual})")
+    raise _HashMismatch(
+        f"Specified {algo} checksum for {url} ({digest}) does not match actual checksum "
+        f"({actual}). If the 'source_hash' value refers to a remote file with multiple "
+        "possible matches, then it may be necessary to set 'source_hash_name'.")
 
 
 @state
@@ -134,8 +159,10 @@ def managed(
         if not source:
             return None, wanted_mode
         try:
-            data, src = source_bytes(ctx, name, source, source_hash, skip_verify, template,
+            data, src = source_bytes(ctx, name, source, source_hash, True, template,
                                      saltenv, context, defaults)
+            if source_hash and not skip_verify and not ctx.test:
+                _verify(ctx, path, source, src, source_hash, saltenv)
         except StateError as exc:
             raise _Unmanageable(str(exc)) from None
         return data, (os.stat(src).st_mode & 0o7777) if keep_mode else wanted_mode
@@ -146,6 +173,8 @@ def managed(
             return predict(ctx, ret, path, data, user, group, bits, follow_symlinks,
                            show_changes)
         data, bits = wanted()
+    except _HashMismatch as exc:
+        return result.fail(ret, str(exc))
     except _Unmanageable as exc:
         prefix = "" if ctx.test else "Unable to manage file: "
         return result.fail(ret, prefix + str(exc))

@@ -66,6 +66,15 @@ def _fetch_one(ctx: Context, url: str, saltenv: str) -> Path | None:
 
 def verify_hash(ctx: Context, data: bytes, source_hash: Any, url: str, saltenv: str) -> None:
     """Check `data` against Salt's source_hash (``sha256=...``, bare hex, or a hash file)."""
+    algo, digest = expected_hash(ctx, source_hash, url, saltenv)
+    actual = hashlib.new(algo, data).hexdigest()
+    if actual != digest:
+        raise StateError(f"Specified {algo} checksum for {url} ({digest}) does not match "
+                         f"actual checksum ({actual})")
+
+
+def expected_hash(ctx: Context, source_hash: Any, url: str, saltenv: str) -> tuple[str, str]:
+    """``(algorithm, lower-case hex digest)`` that Salt's source_hash asks for."""
     text = str(source_hash).strip()
     if text.startswith(("salt://", "file://", "/")):
         text = _hash_from_file(ctx, text, url, saltenv)
@@ -73,10 +82,7 @@ def verify_hash(ctx: Context, data: bytes, source_hash: Any, url: str, saltenv: 
     algo = algo.lower() or _HASH_BY_LENGTH.get(len(digest), "")
     if algo not in hashlib.algorithms_guaranteed or not _HEX.fullmatch(digest):
         raise StateError(f"Invalid source_hash {source_hash!r}: use e.g. sha256=<hex digest>")
-    actual = hashlib.new(algo, data).hexdigest()
-    if actual != digest.lower():
-        raise StateError(f"Specified {algo} checksum for {url} ({digest}) does not match "
-                         f"actual checksum ({actual})")
+    return algo, digest.lower()
 
 
 def _hash_from_file(ctx: Context, hash_url: str, url: str, saltenv: str) -> str:

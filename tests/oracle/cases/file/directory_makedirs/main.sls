@@ -1,0 +1,6 @@
+d:
+  file.directory:
+    - name: @ROOT@/work/a/b/c
+    - makedirs: True
+    - user: nobody
+    - group: nogroup

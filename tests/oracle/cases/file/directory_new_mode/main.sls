@@ -1,0 +1,4 @@
+d:
+  file.directory:
+    - name: @ROOT@/work/newdir
+    - mode: '0750'

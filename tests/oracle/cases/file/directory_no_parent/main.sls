@@ -1,0 +1,3 @@
+d:
+  file.directory:
+    - name: @ROOT@/work/a/b/c

@@ -1,0 +1,5 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/a.conf
+    - contents: no newline
+    - contents_newline: False

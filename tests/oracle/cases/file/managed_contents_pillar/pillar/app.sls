@@ -1,0 +1,3 @@
+app:
+  secret: |
+    token=abc

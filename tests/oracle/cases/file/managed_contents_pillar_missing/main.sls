@@ -1,0 +1,4 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/secret.conf
+    - contents_pillar: app:nope

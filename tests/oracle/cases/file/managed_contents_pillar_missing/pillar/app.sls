@@ -1,0 +1,2 @@
+app:
+  secret: x

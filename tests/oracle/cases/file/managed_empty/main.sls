@@ -1,0 +1,3 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/empty.conf

@@ -1,0 +1,6 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/a.conf
+    - contents:
+      - line one
+      - line two

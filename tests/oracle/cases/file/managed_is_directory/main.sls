@@ -1,0 +1,4 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/adir
+    - contents: x

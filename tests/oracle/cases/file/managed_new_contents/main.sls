@@ -1,0 +1,6 @@
+new_file:
+  file.managed:
+    - name: @ROOT@/work/a.conf
+    - contents: |
+        hello
+        world

@@ -1,0 +1,5 @@
+new_file:
+  file.managed:
+    - name: @ROOT@/work/a.conf
+    - mode: '0600'
+    - contents: hello

@@ -1,0 +1,6 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/b.conf
+    - source:
+      - salt://files/missing.conf
+      - salt://files/b.conf

@@ -1,0 +1,4 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/b.conf
+    - source: salt://files/missing.conf

@@ -1,0 +1,4 @@
+r:
+  file.recurse:
+    - name: @ROOT@/work/tree
+    - source: salt://nope

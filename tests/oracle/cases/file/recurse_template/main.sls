@@ -1,0 +1,7 @@
+r:
+  file.recurse:
+    - name: @ROOT@/work/tree
+    - source: salt://tree
+    - template: jinja
+    - defaults:
+        who: world

@@ -1,0 +1,4 @@
+l:
+  file.symlink:
+    - name: @ROOT@/work/link
+    - target: @ROOT@/work/target
