@@ -15,7 +15,7 @@ from minion.loader import MODULES, Registry
 from minion.modules.git import _fetch_changes
 from minion.runner import CommandResult, FakeRunner
 from minion.states import STATE_MODULES
-from minion.states.git import _resolve
+from minion.states.gitlatest import resolve_rev as _resolve
 
 STATES = Registry.load({}, {}, modules={"git": STATE_MODULES["git"]}, kind="states")
 FUNS = Registry.load({}, {}, modules={"git": MODULES["git"], "file": MODULES["file"]})
