@@ -1,7 +1,0 @@
-include:
-  - one
-  - two
-
-marker:
-  test.succeed_without_changes:
-    - onlyif: touch {{ grains['tmp'] }}/marker

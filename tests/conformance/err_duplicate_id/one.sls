@@ -1,2 +1,0 @@
-same_id:
-  test.succeed_without_changes

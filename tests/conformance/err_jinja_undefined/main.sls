@@ -1,8 +1,0 @@
-{% set known = 1 %}
-broken:
-  test.succeed_without_changes:
-    - comment: {{ undefined_name }}
-
-marker:
-  test.succeed_without_changes:
-    - onlyif: touch {{ grains['tmp'] }}/marker

@@ -1,7 +1,0 @@
-link:
-  file.symlink:
-    - name: {{ grains['tmp'] }}/link
-
-marker:
-  test.succeed_without_changes:
-    - onlyif: touch {{ grains['tmp'] }}/marker

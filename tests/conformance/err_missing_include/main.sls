@@ -1,6 +1,0 @@
-include:
-  - does.not.exist
-
-marker:
-  test.succeed_without_changes:
-    - onlyif: touch {{ grains['tmp'] }}/marker

@@ -1,8 +1,0 @@
-needs_ghost:
-  test.succeed_without_changes:
-    - require:
-      - test: ghost
-
-marker:
-  test.succeed_without_changes:
-    - onlyif: touch {{ grains['tmp'] }}/marker

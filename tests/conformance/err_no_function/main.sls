@@ -1,7 +1,0 @@
-nofun:
-  test:
-    - comment: which function?
-
-marker:
-  test.succeed_without_changes:
-    - onlyif: touch {{ grains['tmp'] }}/marker

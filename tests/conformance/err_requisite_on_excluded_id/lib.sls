@@ -1,2 +1,0 @@
-lib_state:
-  test.succeed_without_changes

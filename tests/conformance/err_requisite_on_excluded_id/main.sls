@@ -1,8 +1,0 @@
-include:
-  - lib
-exclude:
-  - id: lib_state
-needs_lib:
-  test.succeed_without_changes:
-    - require:
-      - test: lib_state

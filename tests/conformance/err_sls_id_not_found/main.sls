@@ -1,2 +1,0 @@
-present:
-  test.succeed_without_changes

@@ -1,7 +1,0 @@
-weird:
-  nosuchmodule.run:
-    - arg: 1
-
-marker:
-  test.succeed_without_changes:
-    - onlyif: touch {{ grains['tmp'] }}/marker

@@ -1,3 +1,0 @@
-marker:
-  test.succeed_without_changes:
-    - onlyif: touch {{ grains['tmp'] }}/marker

@@ -1,4 +1,0 @@
-a_one:
-  test.fail_without_changes
-a_two:
-  test.fail_without_changes

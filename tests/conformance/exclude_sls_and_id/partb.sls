@@ -1,4 +1,0 @@
-b_one:
-  test.succeed_without_changes
-b_two:
-  test.fail_without_changes

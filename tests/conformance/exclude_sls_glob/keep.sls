@@ -1,2 +1,0 @@
-kept:
-  test.succeed_without_changes

@@ -1,2 +1,0 @@
-a_state:
-  test.fail_without_changes

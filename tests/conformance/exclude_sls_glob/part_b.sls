@@ -1,2 +1,0 @@
-b_state:
-  test.fail_without_changes

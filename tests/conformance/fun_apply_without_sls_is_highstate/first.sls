@@ -1,2 +1,0 @@
-first_state:
-  test.succeed_without_changes

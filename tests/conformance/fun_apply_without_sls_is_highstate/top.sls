@@ -1,4 +1,0 @@
-base:
-  conformance:
-    - second
-    - first

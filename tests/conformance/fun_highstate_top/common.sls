@@ -1,2 +1,0 @@
-common_state:
-  test.succeed_without_changes

@@ -1,2 +1,0 @@
-special_state:
-  test.succeed_with_changes

@@ -1,8 +1,0 @@
-base:
-  '*':
-    - common
-  'id:conformance':
-    - match: grain
-    - special
-  'nomatch-*':
-    - ghost

@@ -1,5 +1,0 @@
-plain:
-  test.succeed_without_changes
-explicit:
-  test.succeed_without_changes:
-    - order: 5

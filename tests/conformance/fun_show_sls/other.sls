@@ -1,2 +1,0 @@
-there:
-  test.succeed_without_changes

@@ -1,2 +1,0 @@
-changer:
-  test.succeed_with_changes

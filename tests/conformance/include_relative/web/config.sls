@@ -1,4 +1,0 @@
-include:
-  - .helpers
-web_config:
-  test.succeed_without_changes

@@ -1,2 +1,0 @@
-web_helpers:
-  test.succeed_without_changes

@@ -1,3 +1,0 @@
-web_leaf:
-  test.succeed_without_changes:
-    - comment: {{ sls }}

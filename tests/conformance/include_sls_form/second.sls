@@ -1,2 +1,0 @@
-second_state:
-  test.succeed_without_changes

@@ -1,3 +1,0 @@
-third_state:
-  test.succeed_without_changes:
-    - comment: {{ saltenv }}

@@ -1,8 +1,0 @@
-zulu:
-  test.succeed_without_changes
-alpha:
-  test.succeed_without_changes
-mike:
-  test.succeed_with_changes
-bravo:
-  test.succeed_without_changes

@@ -1,2 +1,0 @@
-three_state:
-  test.succeed_without_changes

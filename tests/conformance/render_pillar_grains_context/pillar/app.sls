@@ -1,3 +1,0 @@
-app:
-  name: webapp
-  port: 8080

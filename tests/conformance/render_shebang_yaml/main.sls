@@ -1,4 +1,0 @@
-#!yaml
-literal:
-  test.succeed_without_changes:
-    - comment: "{{ not_jinja }}"

@@ -1,5 +1,0 @@
-include:
-  - .leaf
-init_vars:
-  test.succeed_without_changes:
-    - comment: "{{ sls }}|{{ slspath }}|{{ tpldir }}|{{ tplfile }}"

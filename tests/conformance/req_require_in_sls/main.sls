@@ -1,6 +1,0 @@
-include:
-  - app
-bootstrap:
-  test.succeed_with_changes:
-    - require_in:
-      - sls: app

@@ -1,6 +1,0 @@
-include:
-  - network
-app:
-  test.succeed_without_changes:
-    - require:
-      - sls: network

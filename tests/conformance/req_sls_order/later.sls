@@ -1,4 +1,0 @@
-later_one:
-  test.succeed_without_changes
-later_two:
-  test.succeed_with_changes

@@ -1,4 +1,0 @@
-first_here:
-  test.succeed_without_changes:
-    - require:
-      - sls: later
