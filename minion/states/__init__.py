@@ -48,4 +48,5 @@ STATE_MODULES: dict[str, str] = {
     "postgres_database": "minion.states.postgres_database",
     "git": "minion.states.git",
     "pkgrepo": "minion.states.pkgrepo",
+    "iptables": "minion.states.iptables",
 }
