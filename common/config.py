@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,6 +79,8 @@ MINION_DEFAULTS: dict[str, Any] = {
 }
 
 DEFAULTS = {"master": MASTER_DEFAULTS, "minion": MINION_DEFAULTS}
+# `module.setting` keys: a module name, a dot, a setting name (may hold more dots).
+_MODULE_SETTING = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_.:-]+$")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical", "quiet")
 
 
@@ -102,6 +105,11 @@ def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None) -> d
     opts = dict(DEFAULTS[kind])
     for key, value in raw.items():
         if key not in opts:
+            # Module settings (``postgres.host``, ``mysql.user``) are kept as
+            # Salt keeps them, for config.option and the modules that read them.
+            if isinstance(key, str) and _MODULE_SETTING.match(key):
+                opts[key] = value
+                continue
             log.warning("%s: unknown option %r ignored", path, key)
             continue
         opts[key] = _check_type(path, key, value, DEFAULTS[kind][key])
