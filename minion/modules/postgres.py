@@ -137,6 +137,8 @@ def _psql(ctx: Context, sql: str, conn: Mapping[str, Any],
         env["PGPASSWORD"] = str(password)
     timeout = ctx.call("config.option", "postgres.timeout") or None
     done = ctx.run(argv, env=env, stdin=sql, runas=runas, timeout=timeout)
+    # As Salt's cmd.run_all: the last command's exit code is the job's.
+    ctx.retcode = done.retcode
     return done.retcode, done.stdout, done.stderr
 
 
