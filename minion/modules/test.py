@@ -19,6 +19,7 @@ __all__ = [
     "false_",
     "fib",
     "kwarg",
+    "outputter",
     "ping",
     "provider",
     "rand_str",
@@ -105,6 +106,16 @@ def provider(ctx: Context, module: str) -> str:
             return "systemd_service"
         return _SERVICE_PROVIDERS.get(family, "service")
     return _PROVIDERS.get(module, module)
+
+
+def outputter(ctx: Context, data: Any) -> Any:
+    """Return the data it was given, to see how an outputter prints it.
+
+    CLI Example:
+
+        master run '*' test.outputter foobar --out yaml
+    """
+    return data
 
 
 def version(ctx: Context) -> str:

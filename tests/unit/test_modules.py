@@ -49,8 +49,8 @@ def ctx() -> Context:
 def test_registry_exposes_exactly_all(ctx: Context) -> None:
     assert sorted(n for n in ctx.registry.functions if n.startswith("test.")) == [
         "test.arg", "test.echo", "test.exception", "test.false", "test.fib", "test.kwarg",
-        "test.ping", "test.provider", "test.rand_str", "test.retcode", "test.sleep", "test.true",
-        "test.version", "test.versions_report",
+        "test.outputter", "test.ping", "test.provider", "test.rand_str", "test.retcode",
+        "test.sleep", "test.true", "test.version", "test.versions_report",
     ]
     assert sorted(n for n in ctx.registry.functions if n.startswith("cmd.")) == [
         "cmd.has_exec", "cmd.retcode", "cmd.run", "cmd.run_all", "cmd.run_stderr",

@@ -1,0 +1,4 @@
+app:
+  lookup:
+    port: 9090
+  users: [alice]

@@ -1,0 +1,2 @@
+web-ok:
+  test.nop
