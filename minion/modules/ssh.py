@@ -21,9 +21,20 @@ from typing import Any
 
 from common.atomic import write_atomic
 from minion.context import Context
+from minion.modules.ssh_hosts import (
+    check_known_host,
+    get_known_host_entries,
+    hash_known_hosts,
+    recv_known_host_entries,
+    rm_known_host,
+    set_known_host,
+)
 
-__all__ = ["auth_keys", "check_key", "check_key_file", "rm_auth_key", "rm_auth_key_from_file",
-           "set_auth_key", "set_auth_key_from_file"]
+# The *_known_host* functions live in minion/modules/ssh_hosts.py.
+__all__ = ["auth_keys", "check_key", "check_key_file", "check_known_host",
+           "get_known_host_entries", "hash_known_hosts", "recv_known_host_entries",
+           "rm_auth_key", "rm_auth_key_from_file", "rm_known_host", "set_auth_key",
+           "set_auth_key_from_file", "set_known_host"]
 
 AUTH_KEYS = ".ssh/authorized_keys"
 KEY_LINE = re.compile(r"^(.*?)\s?((?:sk-)?(?:ssh\-|ecds)[\w@.-]+\s.+)$")

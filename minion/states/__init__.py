@@ -49,4 +49,5 @@ STATE_MODULES: dict[str, str] = {
     "git": "minion.states.git",
     "pkgrepo": "minion.states.pkgrepo",
     "iptables": "minion.states.iptables",
+    "ssh_known_hosts": "minion.states.ssh_known_hosts",
 }
