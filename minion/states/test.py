@@ -64,7 +64,7 @@ def succeed_without_changes(ctx: Context, name: str, **kwargs: Any) -> dict[str,
 
         minion call state.single test.succeed_without_changes name=foo
     """
-    return done(new(name), str(kwargs.get("comment", "Success!")))
+    return done(new(name), kwargs.get("comment", "Success!"))
 
 
 def fail_without_changes(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def fail_without_changes(ctx: Context, name: str, **kwargs: Any) -> dict[str, An
     ret = new(name)
     if ctx.test:
         return fail(ret, "If we weren't testing, this would be a failure!")
-    return fail(ret, str(kwargs.get("comment", "Failure!")))
+    return fail(ret, kwargs.get("comment", "Failure!"))
 
 
 def succeed_with_changes(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def succeed_with_changes(ctx: Context, name: str, **kwargs: Any) -> dict[str, An
     if ctx.test:
         return done(ret, "If we weren't testing, this would be successful with changes",
                            None)
-    return done(ret, str(kwargs.get("comment", "Success!")))
+    return done(ret, kwargs.get("comment", "Success!"))
 
 
 def fail_with_changes(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
@@ -115,7 +115,7 @@ def fail_with_changes(ctx: Context, name: str, **kwargs: Any) -> dict[str, Any]:
     ret["changes"] = _pretend()
     if ctx.test:
         return done(ret, "If we weren't testing, this would be failed with changes", None)
-    return fail(ret, str(kwargs.get("comment", "Failure!")))
+    return fail(ret, kwargs.get("comment", "Failure!"))
 
 
 def _choice(value: Any) -> bool | None:
