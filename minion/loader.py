@@ -61,6 +61,9 @@ MODULES: dict[str, str] = {
     "aptrepo": "minion.modules.aptrepo",
     "postgres": "minion.modules.postgres",
     "iptables": "minion.modules.iptables",
+    "locale": "minion.modules.locale",
+    "kmod": "minion.modules.kmod",
+    "mount": "minion.modules.mount",
 }
 
 

@@ -50,4 +50,7 @@ STATE_MODULES: dict[str, str] = {
     "pkgrepo": "minion.states.pkgrepo",
     "iptables": "minion.states.iptables",
     "ssh_known_hosts": "minion.states.ssh_known_hosts",
+    "locale": "minion.states.locale",
+    "kmod": "minion.states.kmod",
+    "mount": "minion.states.mount",
 }
