@@ -122,7 +122,8 @@ def item(ctx: Context, *keys: str, default: Any = "", delimiter: str = ":") -> d
     return {key: traverse(ctx.grains, key, default, delimiter) for key in keys}
 
 
-def get(ctx: Context, key: str, default: Any = "", delimiter: str = ":") -> Any:
+def get(ctx: Context, key: str, default: Any = "", delimiter: str = ":",
+        ordered: bool = True) -> Any:
     """Return one grain's value, following ``a:b:c`` into nested data.
 
     key
@@ -132,6 +133,8 @@ def get(ctx: Context, key: str, default: Any = "", delimiter: str = ":") -> Any:
         (default: an empty string).
     delimiter
         Separator for nested keys (default ``:``).
+    ordered
+        Accepted for Salt compatibility (grains keep their order either way).
 
     CLI Example:
 
