@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _opts(ctx: Context) -> Mapping[str, Any]:
+    # As in Salt, the options say test=True while a state run is in test mode.
+    return {**ctx.opts, "test": bool(ctx.test or ctx.opts.get("test"))}
+
+
 def _master(ctx: Context) -> Mapping[str, Any]:
     master = ctx.pillar.get("master", {})
     return master if isinstance(master, Mapping) else {}
@@ -41,7 +46,7 @@ def _master(ctx: Context) -> Mapping[str, Any]:
 
 def _sources(ctx: Context, omit_opts: bool, omit_grains: bool, omit_pillar: bool,
              omit_master: bool) -> Iterable[Mapping[str, Any]]:
-    for omit, data in ((omit_opts, ctx.opts), (omit_grains, ctx.grains),
+    for omit, data in ((omit_opts, _opts(ctx)), (omit_grains, ctx.grains),
                        (omit_pillar, ctx.pillar), (omit_master, _master(ctx))):
         if not omit:
             yield data
@@ -80,7 +85,7 @@ def get(ctx: Context, key: str, default: Any = "", delimiter: str = ":",
         log.warning("Unsupported merge strategy '%s'. Falling back to 'recurse'.", merge)
         merge = "recurse"
     merged: Any = copy.copy(DEFAULTS)
-    for layer in (_master(ctx), ctx.pillar, ctx.grains, ctx.opts):
+    for layer in (_master(ctx), ctx.pillar, ctx.grains, _opts(ctx)):
         merged = _merge.merge(merged, layer, strategy=merge)
     found = traverse(merged, key, _MISSING, delimiter)
     return default if found is _MISSING else found
@@ -138,7 +143,7 @@ def merge(ctx: Context, value: str, default: Any = "", omit_opts: bool = False,
         master run '*' config.merge schedule
     """
     ret: Any = None
-    for omit, data in ((omit_opts, ctx.opts), (omit_master, _master(ctx)),
+    for omit, data in ((omit_opts, _opts(ctx)), (omit_master, _master(ctx)),
                        (omit_pillar, ctx.pillar)):
         if omit or value not in data:
             continue
@@ -163,7 +168,7 @@ def items(ctx: Context) -> dict[str, Any]:
 
         master run '*' config.items
     """
-    return dict(ctx.opts)
+    return dict(_opts(ctx))
 
 
 def dot_vals(ctx: Context, value: str) -> dict[str, Any]:

@@ -19,3 +19,6 @@ lookups:
     - name: {{ salt['config.get']('app:lookup:port') }}
     - states: {{ salt['cp.list_states']() | json }}
 {%- endif %}
+testflag:
+  test.nop:
+    - name: test-{{ salt['config.get']('test') }}-{{ opts['test'] }}
