@@ -21,7 +21,7 @@ from minion.context import Context
 __all__ = ["available", "check_available", "is_loaded", "load", "lsmod", "mod_list", "remove"]
 
 MODULES_DIR = Path("/lib/modules")
-_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
 
 class KmodError(Exception):

@@ -154,7 +154,7 @@ def gen_locale(ctx: Context, locale: str, verbose: bool = False) -> bool | dict[
         text = LOCALE_GEN.read_text()
         pattern = re.compile(rf"^\s*#\s*{re.escape(locale)}\s*$", re.M)
         if pattern.search(text):
-            text = pattern.sub(locale, text)
+            text = pattern.sub(f"{locale}\n", text)  # Salt puts the newline back itself
         elif not re.search(rf"^{re.escape(locale)}$", text, re.M):
             text += ("" if not text or text.endswith("\n") else "\n") + locale + "\n"
         LOCALE_GEN.write_text(text)
