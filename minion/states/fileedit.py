@@ -8,6 +8,7 @@ unified diff (True when show_changes is False).
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from minion.context import Context
 from minion.states import result, textedit
 from minion.states.filehelpers import (
+    ExactError,
     StateError,
     absolute,
     backup_copy,
@@ -109,26 +111,33 @@ def _add_text(ctx: Context, name: str, text: Any, makedirs: bool,
               at_start: bool) -> dict[str, Any]:
     """append/prepend: add the chunks of `text` the file lacks, at one end."""
     chunks = _chunks(text)
-    count = 0
-
-    def add(old: str) -> str:
-        nonlocal count
-        lines = textedit.missing_lines(old, chunks)
-        count = len(lines)
-        return textedit.add_lines(old, lines, at_start=at_start)
-
-    ret = _edit(ctx, name, add, ("", "", ""), create=True, makedirs=makedirs)
-    return _counted(ret, name, f"{'Prepended' if at_start else 'Appended'} {count} lines")
-
-
-def _counted(ret: dict[str, Any], name: str, done: str) -> dict[str, Any]:
-    if ret["result"] is None:
-        ret["comment"] = f"File {name} is set to be updated"
-    elif ret["changes"]:
-        ret["comment"] = done
+    path = _target(name, create=True)
+    ret = result.new(name)
+    if not at_start and not os.path.lexists(path):
+        # Salt's append touches a missing file first (and predicts only that).
+        if ctx.test:
+            ret["changes"] = {"new": name}
+            return result.done(ret, f"File {name} is set to be created", None)
+        ensure_parent(ctx, path, makedirs)
+        write_atomic(path, b"", default_file_mode())
+    exists = os.path.lexists(path)
+    old = read_text(name, path) if exists else ""
+    lines = textedit.missing_lines(old, chunks)
+    new = textedit.add_lines(old, lines, at_start=at_start)
+    if new == old and exists:
+        return result.done(ret, f"File {name} is in correct state")
+    if at_start:
+        diff = text_diff(old.encode(), new.encode())
     else:
-        ret["comment"] = f"File {name} is in correct state"
-    return ret
+        # Salt's append diffs the lines without their ends and joins them with newlines.
+        diff = "\n".join(difflib.unified_diff(old.splitlines(), new.splitlines()))
+    if (r := result.pending(ctx, ret, {"diff": diff}, f"File {name} is set to be updated")):
+        return r
+    if not exists:
+        ensure_parent(ctx, path, makedirs)
+    write_atomic(path, new.encode(), default_file_mode())
+    ret["changes"] = {"diff": diff}
+    return result.done(ret, f"{'Prepended' if at_start else 'Appended'} {len(lines)} lines")
 
 
 @state
@@ -250,8 +259,12 @@ def blockreplace(
         raise StateError("Only one of append_if_not_found and prepend_if_not_found is permitted")
 
     def edit(old: str) -> str:
-        return textedit.block_edit(old, marker_start, marker_end, str(content or ""),
-                                   append_if_not_found, prepend_if_not_found)
+        try:
+            return textedit.block_edit(old, marker_start, marker_end, str(content or ""),
+                                       append_if_not_found, prepend_if_not_found)
+        except StateError as exc:
+            raise ExactError(f"Encountered error managing block: {exc}. "
+                             "See the log for details.") from None
 
     return _edit(ctx, name, edit, CHANGED, backup=backup, show_changes=show_changes)
 
@@ -264,8 +277,11 @@ def _commenting(ctx: Context, name: str, regex: str, char: str, backup: Any,
         raise StateError(f"{regex}: Pattern not found in {name}")
     if state_of == "already":
         return result.done(result.new(name), f"Pattern already {verb}")
-    comments = (f"{verb.capitalize()} lines successfully", f"File {name} is set to be updated",
-                f"Pattern already {verb}")
+    if ctx.test:
+        ret = result.new(name)
+        ret["changes"] = {name: "updated"}
+        return result.done(ret, f"File {name} is set to be updated", None)
+    comments = (f"{verb.capitalize()} lines successfully", "", f"Pattern already {verb}")
     return _edit(ctx, name, lambda old: edit(old, regex, char)[0], comments, backup=backup)
 
 

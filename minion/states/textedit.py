@@ -113,12 +113,17 @@ def line_edit(text: str, content: str | None, match: str | None = None, mode: st
 
 def _insert(lines: list[str], content: str, location: str | None, before: str | None,
             after: str | None, indent: bool) -> list[str]:
+    # As in Salt, a location, or both before and after, insert every time (not idempotent).
     if location == "start":
-        return lines if lines and _same(lines[0], content) else [content, *lines]
+        return [content, *lines]
     if location == "end":
-        return lines if lines and _same(lines[-1], content) else [*lines, content]
+        return [*lines, _indented(content, lines[-1], indent) if lines else content]
     if before is None and after is None:
         raise StateError("Mode insert needs a location, or a line to insert before or after")
+    if after is not None and before is not None:
+        _find_one(lines, after, "after")
+        b = _find_one(lines, before, "before")
+        return [*lines[:b], _indented(content, lines[b], indent), *lines[b:]]
     if after is not None:
         a = _find_one(lines, after, "after")
         stop = _find_one(lines, before, "before") if before is not None else a + 2
@@ -165,14 +170,14 @@ def block_edit(text: str, marker_start: str, marker_end: str, content: str,
     first = next((i for i, line in enumerate(lines) if start in line), None)
     if first is None:
         if not (append or prepend):
-            raise StateError(f"Unable to find the block start marker {start!r}")
+            raise StateError("Cannot edit marked block. Markers were not found in file.")
         block = f"{marker_start.rstrip()}\n{body}{marker_end.rstrip()}\n"
         if prepend:
             return block + text
         return text + ("\n" if text and not text.endswith("\n") else "") + block
     last = next((i for i in range(first + 1, len(lines)) if end in lines[i]), None)
     if last is None:
-        raise StateError(f"Unable to find the block end marker {end!r} after the start marker")
+        raise StateError("Unterminated marked block. End of file reached before marker_end.")
     head = lines[first] if lines[first].endswith("\n") else lines[first] + "\n"
     return "".join([*lines[:first], head, body, *lines[last:]])
 
