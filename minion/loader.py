@@ -60,6 +60,7 @@ MODULES: dict[str, str] = {
     "git": "minion.modules.git",
     "aptrepo": "minion.modules.aptrepo",
     "postgres": "minion.modules.postgres",
+    "mysql": "minion.modules.mysql",
     "iptables": "minion.modules.iptables",
     "locale": "minion.modules.locale",
     "kmod": "minion.modules.kmod",
