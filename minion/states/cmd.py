@@ -150,7 +150,11 @@ def run(
     ret = result.new(name)
     test_cmd = _test_name(stateful)
     if ctx.test and not test_cmd:
-        return result.done(ret, f'Command "{name}" would have been executed', None)
+        # Salt names the command as the change, so onchanges/watch dependents are
+        # predicted too; a stateful command's prediction has no output to read.
+        ret["changes"] = {"cmd": name}
+        ret = result.done(ret, f'Command "{name}" would have been executed', None)
+        return _reinterpret(ret) if stateful else ret
     return _execute(ctx, ret, test_cmd if ctx.test and test_cmd else name, stateful,
                     success_retcodes, f'Command "{name}" run', cwd=cwd, runas=runas,
                     shell=shell, env=env, timeout=timeout, stdin=stdin)
@@ -226,7 +230,8 @@ def script(
                                 "with file.managed and run it with cmd.run")
     test_cmd = _test_name(stateful)
     if ctx.test and not test_cmd:
-        return result.done(ret, f'Command "{name}" would have been executed', None)
+        ret = result.done(ret, f"Command '{name}' would have been executed", None)
+        return _reinterpret(ret) if stateful else ret
     try:
         with staged_script(ctx, str(source or name), saltenv, runas, args) as (line, workdir):
             return _execute(ctx, ret, test_cmd if ctx.test and test_cmd else line, stateful,

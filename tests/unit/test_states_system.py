@@ -67,7 +67,8 @@ def test_cmd_run_cwd_env_and_bad_cwd(states: Registry, tmp_path: Path) -> None:
 def test_cmd_run_test_mode_runs_nothing(states: Registry, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     ret = states.call(real_ctx(test=True), "cmd.run", [], {"name": f"touch {marker}"})
-    assert ret == {"name": f"touch {marker}", "result": None, "changes": {},
+    assert ret == {"name": f"touch {marker}", "result": None,
+                   "changes": {"cmd": f"touch {marker}"},
                    "comment": f'Command "touch {marker}" would have been executed'}
     assert not marker.exists()
 
