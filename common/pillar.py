@@ -2,22 +2,24 @@
 
 The top file maps targets to pillar SLS files per environment; each SLS is
 rendered (jinja then YAML by default) with what Salt gives a pillar SLS:
-``grains``, ``opts``, ``salt`` (where the compiler is given the functions),
-``saltenv``, ``sls``, ``tplfile``, ``tpldir``, ``tplpath``, ``slspath``...
-The results are deep-merged in top-file order. Errors do not stop
-compilation: they are collected in ``_errors`` in Salt's words, so a state
-run can refuse to go on with broken pillar; the details go to the log
-(into ``_errors`` too with ``pillar_safe_render_error: False``).
+``grains``, ``opts``, ``salt`` (the minion's functions masterless, the
+minion's grains read-only on the master), ``saltenv``, ``sls``, ``tplfile``,
+``tpldir``, ``tplpath``, ``slspath``... The results are deep-merged in
+top-file order. Errors do not stop compilation: they are collected in
+``_errors`` in Salt's words, so a state run can refuse to go on with broken
+pillar; the details go to the log (into ``_errors`` too with
+``pillar_safe_render_error: False``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from common import targeting
 from common.fileroots import FileRoots, FileServerError
+from common.jinjafilters import traverse
 from common.render import RenderError, path_names, render_sls
 
 MAX_INCLUDE_DEPTH = 20
@@ -35,6 +37,35 @@ class RootsSource:
             return self.roots.find(env, path).read_text(encoding="utf-8")
         except FileServerError as exc:
             raise FileNotFoundError(str(exc)) from None
+
+
+class GrainFunctions(Mapping[str, Callable[..., Any]]):
+    """``salt`` in pillar rendered on the master: the minion's grains, read-only.
+
+    ``salt['grains.get']('os')`` and ``salt['grains.item']('os')`` answer from
+    the grains of the minion whose pillar is compiled; other functions do not
+    run on the master, and say so.
+    """
+
+    def __init__(self, grains: Mapping[str, Any]) -> None:
+        self._table: dict[str, Callable[..., Any]] = {
+            "grains.get": lambda key, default="", delimiter=":": traverse(
+                grains, key, default, delimiter),
+            "grains.item": lambda *keys: {k: grains.get(k, "") for k in keys},
+            "grains.items": lambda: dict(grains),
+            "test.ping": lambda: True,
+        }
+
+    def __getitem__(self, fun: str) -> Callable[..., Any]:
+        if fun in self._table:
+            return self._table[fun]
+        raise KeyError(fun)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
 
 
 def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,8 +147,8 @@ class PillarCompiler:
         sls = path.removesuffix(".sls").removesuffix("/init").replace("/", ".")
         context: dict[str, Any] = {"grains": grains, "opts": self.opts, "saltenv": env,
                                    "pillar": {}, "sls": sls}
-        if self.functions is not None:
-            context["salt"] = self.functions
+        context["salt"] = self.functions if self.functions is not None \
+            else GrainFunctions(grains)
         context.update(path_names(sls, path, str(self.roots.find(env, path))))
         try:
             return render_sls(text, path, context, self.source, env)

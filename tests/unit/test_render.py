@@ -256,3 +256,11 @@ def test_host_filters(tmp_path: Path) -> None:
                 d=str(tmp_path))
     assert out == ("[True, False, True, True, False, 4, 0, None, "
                    "'b1946ac92492d2347c6235b4d2611184']")
+
+
+def test_pillar_on_the_master_reads_the_minions_grains(tmp_path: Path) -> None:
+    write(tmp_path, {"top.sls": "base:\n  '*': [a]\n",
+                     "a.sls": "os: {{ salt['grains.get']('os') }}\n"
+                              "deep: {{ salt['grains.get']('x:y', 'none') }}\n"})
+    pillar = PillarCompiler({"base": [str(tmp_path)]}, {}).compile("m1", {"os": "Debian"})
+    assert pillar == {"os": "Debian", "deep": "none"}
