@@ -107,6 +107,8 @@ class StateRun:
         self.run_num = 0
         self.futures: dict[str, Future[dict[str, Any]]] = {}
         self.pool: ThreadPoolExecutor | None = None
+        # file.accumulated's text for the file states later in this run (see _execute).
+        self.accumulators: dict[str, Any] = {}
 
     def run(self) -> dict[str, dict[str, Any]]:
         try:
@@ -411,6 +413,9 @@ class StateRun:
             kwargs = state_args(func, low)
             if low["fun"] == "mod_watch" and "watched" in signature(func).parameters:
                 kwargs["watched"] = _watched_changes(low, running)
+            if "accumulators" in signature(func).parameters:
+                # A state that declares these gets the run's accumulator table and its chunk.
+                kwargs["accumulators"], kwargs["chunk"] = self.accumulators, dict(low)
             ret = func(ctx, **kwargs)
             if not isinstance(ret, dict) or "result" not in ret:
                 raise TypeError(f"{name} returned {type(ret).__name__}, not a state result")

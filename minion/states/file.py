@@ -21,6 +21,7 @@ import yaml
 from common import yamlload
 from minion.context import Context
 from minion.states import result
+from minion.states.fileaccum import accumulated
 from minion.states.filedir import directory
 from minion.states.fileedit import (
     append,
@@ -47,9 +48,9 @@ from minion.states.filemove import copy_, rename
 from minion.states.filetree import recurse
 
 __all__ = [
-    "absent", "append", "blockreplace", "comment", "copy_", "directory", "exists", "keyvalue",
-    "line", "managed", "missing", "prepend", "recurse", "rename", "replace", "serialize",
-    "symlink", "touch", "uncomment",
+    "absent", "accumulated", "append", "blockreplace", "comment", "copy_", "directory",
+    "exists", "keyvalue", "line", "managed", "missing", "prepend", "recurse", "rename",
+    "replace", "serialize", "symlink", "touch", "uncomment",
 ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from minion.context import Context
 from minion.states import result, textedit
+from minion.states.fileaccum import for_state
 from minion.states.filehelpers import (
     ExactError,
     StateError,
@@ -236,8 +237,12 @@ def blockreplace(
     marker_end: str = "# -- end managed zone --", content: str = "",
     append_if_not_found: bool = False, prepend_if_not_found: bool = False,
     backup: Any = ".bak", show_changes: bool = True,
+    accumulators: dict[str, Any] | None = None, chunk: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Keep a block of text between two marker lines in a file.
+
+    Text collected by file.accumulated states for this file (those naming
+    this state, else all of them) is added to content, one line each.
 
     name
         Absolute path of the file.
@@ -257,10 +262,13 @@ def blockreplace(
     """
     if append_if_not_found and prepend_if_not_found:
         raise StateError("Only one of append_if_not_found and prepend_if_not_found is permitted")
+    content = str(content or "")
+    for piece in for_state(accumulators, os.path.expanduser(name), (chunk or {}).get("__id__", "")):
+        content = f"{content}\n{piece}" if content else str(piece)
 
     def edit(old: str) -> str:
         try:
-            return textedit.block_edit(old, marker_start, marker_end, str(content or ""),
+            return textedit.block_edit(old, marker_start, marker_end, content,
                                        append_if_not_found, prepend_if_not_found)
         except StateError as exc:
             raise ExactError(f"Encountered error managing block: {exc}. "

@@ -17,6 +17,7 @@ from typing import Any
 
 from minion.context import Context
 from minion.states import result
+from minion.states.fileaccum import texts
 from minion.states.filehelpers import (
     NOTE_TEST,
     Changes,
@@ -76,7 +77,8 @@ def managed(
     create: bool = True, follow_symlinks: bool = True, skip_verify: bool = False,
     keep_mode: bool = False, encoding: str | None = None, saltenv: str = "base",
     keep_source: bool = True, tmp_ext: str = "", check_cmd: str | None = None,
-    allow_empty: bool = True,
+    allow_empty: bool = True, accumulators: dict[str, Any] | None = None,
+    chunk: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Make a file have the given content, owner and mode.
 
@@ -121,12 +123,17 @@ def managed(
     keep_source, tmp_ext, allow_empty
         Accepted for Salt compatibility; no effect.
 
+    A template also sees ``accumulator``: the texts file.accumulated states
+    collected for this file earlier in the run, by accumulator name.
+
     CLI Example:
 
         minion call state.single file.managed /etc/motd source=salt://motd
     """
     ret = result.new(name)
     path = os.path.expanduser(str(name))
+    if (collected := texts(accumulators, path)):
+        context = {**(context or {}), "accumulator": collected}
     if str(mode).lower() == "keep":
         keep_mode, mode = True, None
     given = [v for v in (contents, contents_pillar, contents_grains) if v is not None]

@@ -744,3 +744,21 @@ def test_template_context_offers_salt_grains_pillar_opts(env: Env) -> None:
     assert salt["test.echo"]("hi") == "hi" and salt.test.echo("ho") == "ho"
     assert "test.echo" in salt and "nope.nope" not in salt
     assert "file.managed" not in salt  # states are not execution functions
+
+
+def test_accumulated_text_reaches_the_state_it_names(env: Env) -> None:
+    path = _write(env.work / "hosts", "top\n")
+    table: dict[str, Any] = {}
+    for owner, text in (("block", "a"), ("other", "b")):
+        ret = env.run("file.accumulated", name=f"acc-{owner}", filename=str(path), text=text,
+                      accumulators=table,
+                      chunk={"__id__": f"acc-{owner}", "require_in": [{"file": owner}]})
+        assert ret["comment"] == f"Accumulator acc-{owner} for file {path} was charged by text"
+    ret = env.run("file.blockreplace", name=str(path), marker_start="#S", marker_end="#E",
+                  content="base", append_if_not_found=True, accumulators=table,
+                  chunk={"__id__": "block"})
+    assert ret["result"] is True
+    assert path.read_text() == "top\n#S\nbase\na\n#E\n"  # only the text declared for it
+    orphan = env.run("file.accumulated", name="x", filename=str(path), text="t",
+                     accumulators=table, chunk={"__id__": "x", "__sls__": "main"})
+    assert (orphan["result"], orphan["comment"]) == (False, "Orphaned accumulator x in main:x")
