@@ -382,7 +382,8 @@ def run_query(conn: Connection, database: str | None, sql: str) -> dict[str, Any
     if is_select:
         rows = conn.run(statement + ";\n", database or None, header=True)
         elapsed = time.monotonic() - start
-        columns = [str(c) for c in rows[0]] if rows else []
+        # A tuple as Salt's driver gives it (the state's comment shows it).
+        columns = tuple(str(c) for c in rows[0]) if rows else ()
         return {"query time": _elapsed(elapsed), "rows returned": len(rows[1:]),
                 "columns": columns, "results": rows[1:]}
     rows = conn.run(statement + ";\nSELECT ROW_COUNT();\n", database or None)
