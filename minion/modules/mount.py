@@ -16,7 +16,7 @@ from typing import Any
 
 from minion.context import Context
 
-__all__ = ["active", "fstab", "mount", "rm_fstab", "set_fstab", "umount"]
+__all__ = ["active", "fstab", "mount", "remount", "rm_fstab", "set_fstab", "umount"]
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 MOUNTS = Path("/proc/self/mounts")
@@ -194,6 +194,25 @@ def mount(ctx: Context, name: str, device: Any = False, mkmnt: bool = False, fst
     if fstype:
         argv += ["-t", fstype]
     argv += ["--", str(device), name] if device else ["--", name]
+    out = ctx.run(argv, runas=user)
+    return out.stderr if out.retcode else True
+
+
+def remount(ctx: Context, name: str, device: str, mkmnt: bool = False, fstype: str = "",
+            opts: Any = "defaults", user: str | None = None) -> bool | str:
+    """Mount `device` on `name` again with new options (a plain mount if nothing is there).
+
+    CLI Example:
+
+        master run '*' mount.remount /mnt/data /dev/sdb1 opts=noatime
+    """
+    opts = opts.split(",") if isinstance(opts, str) else list(opts)
+    if name not in active(ctx):
+        return mount(ctx, name, device, mkmnt, fstype, opts, user=user)
+    if "remount" not in opts:
+        opts.append("remount")
+    argv = ["mount", "-o", ",".join(opts), *(["-t", fstype] if fstype else []), "--",
+            str(device), name]
     out = ctx.run(argv, runas=user)
     return out.stderr if out.retcode else True
 

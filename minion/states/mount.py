@@ -17,10 +17,12 @@ not trigger Salt's remount.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from minion.context import Context
 from minion.states import result
+from minion.states.mountopts import remount_triggers
 
 __all__ = ["mounted", "unmounted"]
 
@@ -33,29 +35,101 @@ def _real_device(device: str) -> str:
     return device
 
 
-def _mount_part(ctx: Context, ret: dict[str, Any], name: str, device: str, fstype: str,
-                opts: list[str], mkmnt: bool, mount: bool, user: str | None) -> bool:
-    """Mount (or not) as Salt does; False when the state must stop here."""
+def _known_devices(have: dict[str, Any]) -> list[str]:
+    """The names a mounted filesystem's device goes by (device, its real path, alt, UUID...)."""
+    names = [have["device"], os.path.realpath(have["device"])]
+    for key in ("alt_device", "device_uuid", "device_label"):
+        if have.get(key) and have[key] not in names:
+            names.append(have[key])
+    return names
+
+
+def _lookup(ctx: Context) -> Any:
+    def find(kind: str, value: str) -> Any:
+        return ctx.call("user.info" if kind == "uid" else "group.info", value)
+    return find
+
+
+def _remount(ctx: Context, ret: dict[str, Any], real_name: str, device: str, fstype: str,
+             opts: list[str], mkmnt: bool, triggers: list[str]) -> bool:
+    """Remount for changed options (test mode: say so); False when the state stops."""
+    changed = ",".join(sorted(triggers))
+    if ctx.test:
+        result.done(ret, f"Remount would be forced because options ({changed}) changed", None)
+        return False
+    if fstype in ("nfs", "cvfs") or fstype.startswith("fuse"):
+        ret["changes"]["umount"] = f"Forced unmount and mount because options ({changed}) changed"
+        out = ctx.call("mount.umount", real_name)
+        if out is not True:
+            ret["changes"]["umount"] = ("Forced a lazy unmount and mount because the previous "
+                                        f"unmount failed and because the options ({changed}) "
+                                        "changed")
+            out = ctx.call("mount.umount", real_name, lazy=True)
+            if out is not True:
+                result.fail(ret, f"Unable to unmount {real_name}: {out}.")
+                return False
+        out = ctx.call("mount.mount", real_name, device, mkmnt=mkmnt, fstype=fstype, opts=opts)
+    else:
+        ret["changes"]["umount"] = f"Forced remount because options ({changed}) changed"
+        out = ctx.call("mount.remount", real_name, device, mkmnt=mkmnt, fstype=fstype,
+                       opts=list(opts))
+    if out is not True:
+        ret["result"] = False
+        ret["comment"] = str(out)
+    return True
+
+
+def _check_mounted(ctx: Context, ret: dict[str, Any], name: str, device: str, fstype: str,
+                   opts: list[str], mkmnt: bool, user: str | None,
+                   extra: dict[str, Any]) -> bool:
+    """Compare a mounted target with the wanted one; False when the state stops."""
     real_name = os.path.realpath(name)
-    key = real_name.replace(" ", "\\040")
-    active = ctx.call("mount.active", extended=True)
-    if key in active:
-        have = active[key]
-        if device in (have.get("device"), have.get("alt_device")) or _real_device(device) in (
-                have.get("device"), have.get("device_uuid")):
-            ret["comment"] = "Target was already mounted"
-            return True
-        if ctx.test:
-            ret["result"] = None
-            ret["comment"] = f"An umount would have been forced because devices do not match.  " \
-                             f"Watched: {device}"
-            return True
-        ret["changes"]["umount"] = (f"Forced unmount because devices don't match. Wanted: "
-                                    f"{device}, current: {have.get('device')}")
-        ctx.call("mount.umount", real_name, user=user)
-        if key in ctx.call("mount.active", extended=True):
-            result.fail(ret, "Unable to unmount")
+    have = ctx.call("mount.active", extended=True)[real_name.replace(" ", "\\040")]
+    if opts:
+        triggers = remount_triggers(opts, fstype, have, _lookup(ctx), extra.get("hidden_opts"),
+                                    extra)
+        if triggers and not _remount(ctx, ret, real_name, device, fstype, opts, mkmnt,
+                                     triggers):
             return False
+        if ret["result"] is False:  # the remount failed: its error is the comment
+            return True
+    devices = _known_devices(have)
+    real_device = _real_device(device)
+    if real_device in devices:
+        ret["comment"] = "Target was already mounted"
+        return True
+    ignored = next((d for regex in extra.get("device_name_regex") or [] for d in devices
+                    if re.match(regex, d)), None)
+    if ignored:
+        ret["comment"] = f"An umount will not be forced because device matched " \
+                         f"device_name_regex: {ignored}"
+        return True
+    if ctx.test:
+        ret["result"] = None
+        ret["comment"] = ("An umount would have been forced because devices do not match.  "
+                          f"Watched: {device}")
+        return True
+    shown = f" ({real_device})" if real_device != device else ""
+    ret["changes"]["umount"] = (f"Forced unmount because devices don't match. Wanted: "
+                                f"{device}{shown}, current: {', '.join(devices)}")
+    ctx.call("mount.umount", real_name, user=user)
+    if real_name.replace(" ", "\\040") in ctx.call("mount.active", extended=True):
+        result.fail(ret, "Unable to unmount")
+        return False
+    return True
+
+
+def _mount_part(ctx: Context, ret: dict[str, Any], name: str, device: str, fstype: str,
+                opts: list[str], mkmnt: bool, mount: bool, user: str | None,
+                extra: dict[str, Any]) -> bool:
+    """Mount (or not) as Salt does; False when the state must stop here."""
+    key = os.path.realpath(name).replace(" ", "\\040")
+    if key in ctx.call("mount.active", extended=True):
+        if mount and not _check_mounted(ctx, ret, name, device, fstype, opts, mkmnt, user,
+                                        extra):
+            return False
+        if key in ctx.call("mount.active", extended=True):
+            return True
     if mount:
         if ctx.test:
             ret["result"] = None
@@ -114,7 +188,10 @@ def _persist_test(ret: dict[str, Any], name: str, out: str, mount: bool) -> dict
 def mounted(ctx: Context, name: str, device: str, fstype: str, mkmnt: bool = False,
             opts: Any = "defaults", dump: Any = 0, pass_num: Any = 0,
             config: str = "/etc/fstab", persist: bool = True, mount: bool = True,
-            user: str | None = None, match_on: Any = "auto", **kwargs: Any) -> dict[str, Any]:
+            user: str | None = None, match_on: Any = "auto", device_name_regex: Any = None,
+            extra_mount_invisible_options: Any = None, extra_mount_invisible_keys: Any = None,
+            extra_mount_ignore_fs_keys: Any = None, extra_mount_translate_options: Any = None,
+            hidden_opts: Any = None, **kwargs: Any) -> dict[str, Any]:
     """Make sure `device` is mounted on `name` (and, with `persist`, in the fstab).
 
     name
@@ -137,7 +214,14 @@ def mounted(ctx: Context, name: str, device: str, fstype: str, mkmnt: bool = Fal
     opts = opts.split(",") if isinstance(opts, str) else list(opts)
     if name != "/":
         name = name.rstrip("/")
-    if not _mount_part(ctx, ret, name, device, fstype, opts, mkmnt, mount, user):
+    extra = {"device_name_regex": device_name_regex,
+             "invisible_options": extra_mount_invisible_options,
+             "invisible_keys": extra_mount_invisible_keys,
+             "ignore_fs_keys": extra_mount_ignore_fs_keys,
+             "translate_options": extra_mount_translate_options,
+             "hidden_opts": hidden_opts.split(",") if isinstance(hidden_opts, str)
+             else hidden_opts}
+    if not _mount_part(ctx, ret, name, device, fstype, opts, mkmnt, mount, user, extra):
         return ret
     if not persist:
         return ret

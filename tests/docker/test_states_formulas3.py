@@ -159,6 +159,20 @@ def test_tmpfs_mounted_and_unmounted(container_factory: Callable[..., Container]
     assert second["changes"] == {}
     assert second["comment"] == "Target was already mounted. Entry already exists in the fstab."
     assert " /mnt/scratch " in sh_out(box, "cat /proc/self/mountinfo")
+
+    # A wanted option not in force remounts; once in force, nothing to do.
+    options = {"name": "/srv/tmp", "device": "tmpfs", "fstype": "tmpfs", "mkmnt": True,
+               "persist": False}
+    assert one(box, "mount.mounted", **options)["changes"] == {"mount": True}
+    pending = one(box, "mount.mounted", test=True, **options, opts="noexec")
+    assert (pending["result"], pending["comment"]) == (
+        None, "Remount would be forced because options (noexec) changed")
+    first, second = twice(box, "mount.mounted", **options, opts="noexec")
+    assert first["changes"] == {"umount": "Forced remount because options (noexec) changed"}
+    assert (second["changes"], second["comment"]) == ({}, "Target was already mounted")
+    line = next(x for x in sh_out(box, "cat /proc/self/mountinfo").splitlines()
+                if " /srv/tmp " in x)
+    assert "noexec" in line.split()[5].split(",")
     first, second = twice(box, "mount.unmounted", name="/mnt/scratch", persist=True)
     assert first["changes"] == {"umount": True, "persist": "purged"}
     assert second["comment"] == "Target was already unmounted. fstab entry not found"

@@ -228,3 +228,50 @@ def test_known_hosts_needs_absolute_config_without_user() -> None:
     ret = state(make_ctx(FakeRunner()), "ssh_known_hosts.present", name="h", config="rel")
     assert ret == {"name": "h", "result": False, "changes": {},
                    "comment": 'If not specifying a "user", specify an absolute "config".'}
+
+
+# --- mount options and known hosts fetched with ssh-keyscan -----------------------------------
+
+
+def test_remount_triggers_follow_salts_rules() -> None:
+    from minion.states.mountopts import remount_triggers
+
+    def lookup(kind: str, value: str) -> dict[str, int]:
+        return {"uid": 33} if value == "www-data" else {}
+
+    proc = {"opts": ["rw", "relatime"], "superopts": ["rw"]}
+    assert remount_triggers(["noexec", "rw", "defaults", "_netdev", "password=x"], "proc", proc,
+                            lookup) == ["noexec"]
+    assert remount_triggers(["uid=www-data", "tcp"], "nfs", proc, lookup) == ["uid=33",
+                                                                              "proto=tcp"]
+    # A size in force makes Salt compare every option as that size: no remount.
+    dev = {"opts": ["rw"], "superopts": ["rw", "size=4096k"]}
+    assert remount_triggers(["noexec", "size=8m"], "devtmpfs", dev, lookup) == []
+    assert remount_triggers(["size=1m"], "ramfs", proc, lookup) == []
+    assert remount_triggers(["x-y"], "proc", proc, lookup, hidden_opts=["x-y"]) == []
+
+
+def test_known_host_fetched_with_keyscan_and_checked_by_fingerprint(tmp_path: Path) -> None:
+    config = str(tmp_path / "known_hosts")
+    scan = "ssh-keyscan -t ssh-ed25519 -T 5 127.0.0.1"
+    lookup = f"ssh-keygen -F 127.0.0.1 -f {config}"
+    runner = FakeRunner({scan: CommandResult(f"127.0.0.1 ssh-ed25519 {KEY}\n", "", 0),
+                         lookup: CommandResult("", "", 1)})
+    ctx = make_ctx(runner)
+    wrong = state(ctx, "ssh_known_hosts.present", name="127.0.0.1", config=config,
+                  enc="ssh-ed25519", fingerprint="00:11", hash_known_hosts=False)
+    assert wrong["result"] is False and wrong["comment"] == (
+        "Remote host public keys found but none of their fingerprints match the one you have "
+        "provided")
+    ret = state(ctx, "ssh_known_hosts.present", name="127.0.0.1", config=config,
+                enc="ssh-ed25519", hash_known_hosts=False)
+    assert ret["comment"] == f"127.0.0.1's ssh-ed25519 key saved to {config} (key: {KEY})"
+    assert Path(config).read_text() == f"127.0.0.1 ssh-ed25519 {KEY}\n"
+    assert [c["cmd"] for c in runner.calls].count(scan) == 2  # one scan per run
+
+
+def test_known_host_port_needs_plain_names() -> None:
+    ret = make_ctx(FakeRunner()).call("ssh.set_known_host", hostname="h", port=2222,
+                                      key=KEY, enc="ssh-ed25519", config="/nonexistent/k")
+    assert ret == {"status": "error", "error": "argument port can not be used in conjunction "
+                                               "with argument hash_known_hosts"}
