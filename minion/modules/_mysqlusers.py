@@ -31,9 +31,11 @@ def reachable(conn: Connection, password: str | None) -> Connection:
         other = conn.with_password(password)
         try:
             other.version()
-        except MysqlError:
-            raise MysqlError("MySQL Error: Unable to fetch current server version. "
-                             f'Last error was: "{first}"') from None
+        except MysqlError as second:
+            # As Salt: the error reported is the last attempt's.
+            log.error('MySQL Error: Unable to fetch current server version. Last error was: '
+                      '"%s"', first)
+            raise second from None
         return other
 
 
