@@ -20,6 +20,7 @@ from typing import Any
 
 from common.atomic import write_atomic
 from minion.context import Context
+from minion.modules.iptables_parse import parse_save
 
 __all__ = ["append", "build_rule", "check", "check_chain", "delete", "delete_chain", "flush",
            "get_policy", "get_rules", "get_saved_policy", "get_saved_rules", "insert",
@@ -368,27 +369,6 @@ def flush(ctx: Context, table: str = "filter", chain: str = "", family: str = "i
     """
     words = [_word(chain, "chain")] if chain else []
     return _stderr(ctx, [*_base(ctx, family, table), "-F", *words])
-
-
-def parse_save(text: str) -> dict[str, dict[str, Any]]:
-    """Tables, chains, policies, counters and rules of an iptables-save text."""
-    tables: dict[str, dict[str, Any]] = {}
-    table = ""
-    for line in text.splitlines():
-        if line.startswith("*"):
-            table = line[1:].strip()
-            tables[table] = {}
-        elif line.startswith(":") and table:
-            words = line.split()
-            packets, _, octets = words[2].strip("[]").partition(":") if len(words) > 2 else (
-                "0", "", "0")
-            tables[table][words[0][1:]] = {"policy": words[1], "packet count": packets,
-                                           "byte count": octets, "rules": []}
-        elif line.startswith("-A ") and table:
-            chain, _, rule = line[3:].partition(" ")
-            entry = tables[table].setdefault(chain, {"policy": "-", "rules": []})
-            entry["rules"].append({"rule": rule})
-    return tables
 
 
 def get_rules(ctx: Context, family: str = "ipv4") -> dict[str, dict[str, Any]]:
