@@ -347,8 +347,9 @@ def test_sys_argspec(ctx: Context) -> None:
                                  "kwargs": None}
     assert spec["test.arg"] == {"args": [], "defaults": None, "varargs": "args",
                                 "kwargs": "kwargs"}
-    assert spec["grains.get"]["args"] == ["key", "default", "delimiter"]
-    assert spec["grains.get"]["defaults"] == ["", ":"]
+    # As Salt's sys.argspec grains.get says.
+    assert spec["grains.get"]["args"] == ["key", "default", "delimiter", "ordered"]
+    assert spec["grains.get"]["defaults"] == ["", ":", True]
     item = ctx.call("sys.argspec", "grains.item")["grains.item"]
     assert item["varargs"] == "keys"
     assert item["kwonlyargs"] == {"default": "", "delimiter": ":"}
