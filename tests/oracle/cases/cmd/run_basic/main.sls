@@ -1,0 +1,3 @@
+hello:
+  cmd.run:
+    - name: echo hello; echo oops >&2

@@ -1,0 +1,5 @@
+who:
+  cmd.run:
+    - name: id -un
+    - runas: nobody
+    - cwd: /

@@ -1,0 +1,4 @@
+sh:
+  cmd.run:
+    - name: 'echo $0'
+    - shell: /bin/sh

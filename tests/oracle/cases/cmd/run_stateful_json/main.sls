@@ -1,0 +1,4 @@
+st:
+  cmd.run:
+    - name: {% raw %}'echo {\"changed\": true, \"comment\": \"did it\", \"extra\": 1}'{% endraw %}
+    - stateful: True

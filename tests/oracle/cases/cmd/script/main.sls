@@ -1,0 +1,4 @@
+s:
+  cmd.script:
+    - name: salt://scripts/hello.sh
+    - args: one two

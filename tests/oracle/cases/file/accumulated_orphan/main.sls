@@ -1,0 +1,5 @@
+lonely:
+  file.accumulated:
+    - name: nobody-listens
+    - filename: @ROOT@/work/x
+    - text: hello

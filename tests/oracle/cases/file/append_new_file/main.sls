@@ -1,0 +1,4 @@
+a:
+  file.append:
+    - name: @ROOT@/work/new.conf
+    - text: hello

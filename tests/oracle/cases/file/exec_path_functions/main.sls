@@ -1,0 +1,1 @@
+# no states: this case calls file execution functions

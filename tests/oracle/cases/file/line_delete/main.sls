@@ -1,0 +1,5 @@
+l:
+  file.line:
+    - name: @ROOT@/work/f.conf
+    - content: remove me
+    - mode: delete

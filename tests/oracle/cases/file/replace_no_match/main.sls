@@ -1,0 +1,5 @@
+r:
+  file.replace:
+    - name: @ROOT@/work/f.conf
+    - pattern: nothere
+    - repl: x
