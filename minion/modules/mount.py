@@ -10,6 +10,7 @@ layout (``DEVICE\\t\\tNAME\\tFSTYPE\\tOPTS\\tDUMP PASS``). Mounting needs root
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,42 @@ def _matches(line: str, wanted: dict[str, str]) -> bool:
     return True
 
 
+def _alt_devices(ctx: Context) -> dict[str, str]:
+    """Mount point -> device as ``mount -l`` names it."""
+    found = {}
+    for line in ctx.run(["mount", "-l"]).stdout.splitlines():
+        words = line.split()
+        if len(words) >= 3:
+            found[words[2]] = words[0]
+    return found
+
+
+def _blkid(ctx: Context) -> dict[str, dict[str, str]]:
+    """Device -> its blkid tags (UUID, LABEL, TYPE ...)."""
+    found: dict[str, dict[str, str]] = {}
+    out = ctx.run(["blkid"])
+    if out.retcode:
+        return found
+    for line in out.stdout.splitlines():
+        device, _, rest = line.partition(": ")
+        if device and rest:
+            found[device] = dict(re.findall(r'(\S+?)="([^"]*)"', rest))
+    return found
+
+
+def _named_ids(ctx: Context, opts: list[str]) -> list[str]:
+    """Options as Salt shows them: uid=/gid= names as numbers, escaped spaces as "\\ "."""
+    shown = []
+    for opt in opts:
+        key, _, value = opt.partition("=")
+        if key in ("uid", "gid") and value and not re.match("[0-9]+$", value):
+            info = ctx.call("user.info" if key == "uid" else "group.info", value)
+            if info and key in info:
+                opt = f"{key}={info[key]}"
+        shown.append(opt.replace("\\040", "\\ "))
+    return shown
+
+
 def active(ctx: Context, extended: bool = False) -> dict[str, dict[str, Any]]:
     """Return what is mounted, by mount point (with ``extended``, mountinfo's details).
 
@@ -65,21 +102,29 @@ def active(ctx: Context, extended: bool = False) -> dict[str, dict[str, Any]]:
         master run '*' mount.active
     """
     found: dict[str, dict[str, Any]] = {}
+    alt = _alt_devices(ctx)
     if extended and os.access(MOUNTINFO, os.R_OK):
+        tags = _blkid(ctx)
         for line in MOUNTINFO.read_text().splitlines():
             words = line.split()
             sep = words.index("-")
             major, _, minor = words[2].partition(":")
+            device = words[sep + 2]
+            uuid = tags.get(device, {}).get("UUID")
             found[words[4]] = {"mountid": words[0], "parentid": words[1], "major": major,
-                               "minor": minor, "root": words[3], "opts": words[5].split(","),
+                               "minor": minor, "root": words[3],
+                               "opts": _named_ids(ctx, words[5].split(",")),
                                "fstype": words[sep + 1],
-                               "device": words[sep + 2].replace("\\040", "\\ "),
-                               "superopts": words[sep + 3].split(",")}
+                               "device": device.replace("\\040", "\\ "),
+                               "alt_device": alt.get(words[4]),
+                               "superopts": _named_ids(ctx, words[sep + 3].split(",")),
+                               "device_uuid": uuid and uuid.lower(),
+                               "device_label": tags.get(device, {}).get("LABEL")}
         return found
     for line in MOUNTS.read_text().splitlines():
         words = line.split()
-        found[words[1]] = {"device": words[0], "fstype": words[2],
-                           "opts": words[3].split(",")}
+        found[words[1]] = {"device": words[0], "alt_device": alt.get(words[1]),
+                           "fstype": words[2], "opts": _named_ids(ctx, words[3].split(","))}
     return found
 
 

@@ -27,12 +27,26 @@ from minion.states.mountopts import remount_triggers
 __all__ = ["mounted", "unmounted"]
 
 
-def _real_device(device: str) -> str:
+def real_device(ctx: Context, device: str) -> str | None:
+    """The name the mount table would show for `device` (None: no such label)."""
     if device.startswith("/"):
-        return os.path.realpath(device)
-    if device.upper().startswith("UUID="):
-        return device.split("=")[1].strip('"').lower()
-    return device
+        found = os.path.realpath(device)
+    elif device.upper().startswith("UUID="):
+        found = device.split("=")[1].strip('"').lower()
+    elif device.upper().startswith("LABEL="):
+        out = ctx.run(["blkid", "-t", f"LABEL={device.split('=')[1]}"])
+        if out.retcode:
+            return None
+        found = out.stdout.split(":")[0]
+    else:
+        found = device
+    lvm = re.match(r"^/dev/(?P<vg>[^/]+)/(?P<lv>[^/]+$)", device)
+    if lvm:  # mount shows LVM volumes by their mapper name
+        mapper = "/dev/mapper/{}-{}".format(*(x.replace("-", "--") for x in lvm.groups()))
+        if os.path.exists(mapper):
+            found = mapper
+    fuse = re.match(r"^\w+\#(?P<device_name>.+)", device)
+    return fuse.group("device_name") if fuse else found
 
 
 def _known_devices(have: dict[str, Any]) -> list[str]:
@@ -94,8 +108,8 @@ def _check_mounted(ctx: Context, ret: dict[str, Any], name: str, device: str, fs
         if ret["result"] is False:  # the remount failed: its error is the comment
             return True
     devices = _known_devices(have)
-    real_device = _real_device(device)
-    if real_device in devices:
+    real = real_device(ctx, device) or device
+    if real in devices:
         ret["comment"] = "Target was already mounted"
         return True
     ignored = next((d for regex in extra.get("device_name_regex") or [] for d in devices
@@ -109,7 +123,7 @@ def _check_mounted(ctx: Context, ret: dict[str, Any], name: str, device: str, fs
         ret["comment"] = ("An umount would have been forced because devices do not match.  "
                           f"Watched: {device}")
         return True
-    shown = f" ({real_device})" if real_device != device else ""
+    shown = f" ({real})" if real != device else ""
     ret["changes"]["umount"] = (f"Forced unmount because devices don't match. Wanted: "
                                 f"{device}{shown}, current: {', '.join(devices)}")
     ctx.call("mount.umount", real_name, user=user)
@@ -212,6 +226,8 @@ def mounted(ctx: Context, name: str, device: str, fstype: str, mkmnt: bool = Fal
         if not value:
             return result.fail(ret, f"Must provide {what} to mount.mounted")
     opts = opts.split(",") if isinstance(opts, str) else list(opts)
+    if device.upper().startswith("LABEL=") and real_device(ctx, device) is None:
+        return result.fail(ret, f"Unable to find device with label {device.split('=')[1]}.")
     if name != "/":
         name = name.rstrip("/")
     extra = {"device_name_regex": device_name_regex,
