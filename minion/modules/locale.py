@@ -97,6 +97,33 @@ def _replace_lang(path: Path, line: str) -> None:
     path.write_text(text)
 
 
+def _systemd(ctx: Context) -> bool:
+    return SYSTEMD_RUNTIME.is_dir() and shutil.which("localectl") is not None
+
+
+def localectl_locale(ctx: Context) -> dict[str, str]:
+    """The ``System Locale`` settings of ``localectl status`` (LANG, LC_* ...)."""
+    out = ctx.run(["localectl", "status"])
+    if "Failed to connect to bus: No such file or directory" in out.stderr:
+        raise LocaleError('Command "localectl" is in a degraded state.')
+    found: dict[str, dict[str, str]] = {}
+    key = ""
+    for line in out.stdout.strip().splitlines():
+        if ": " in line:
+            key, _, data = line.partition(": ")
+            key = key.strip().lower().replace(" ", "_")
+        else:
+            data = line.strip()
+        parts = data.split("=")
+        if key and len(parts) == 2:
+            found.setdefault(key, {})[parts[0]] = parts[1]
+        elif key and data:
+            found.setdefault(key, {})
+    if not found:
+        raise LocaleError('Unable to parse result of "localectl"')
+    return found.get("system_locale", {})
+
+
 def get_locale(ctx: Context) -> str:
     """Return the system's LANG.
 
@@ -104,10 +131,8 @@ def get_locale(ctx: Context) -> str:
 
         master run '*' locale.get_locale
     """
-    if SYSTEMD_RUNTIME.is_dir() and shutil.which("localectl"):
-        out = ctx.run(["localectl", "status"]).stdout
-        match = re.search(r"LANG=(\S+)", out)
-        return match.group(1) if match else ""
+    if _systemd(ctx):
+        return localectl_locale(ctx).get("LANG", "")
     if not DEFAULT_LOCALE.exists():
         return ""
     match = re.search(r"^LANG=(.*)$", DEFAULT_LOCALE.read_text(), re.M)
@@ -122,8 +147,11 @@ def set_locale(ctx: Context, locale: str) -> bool:
         master run '*' locale.set_locale en_US.UTF-8
     """
     _check(locale)
-    if SYSTEMD_RUNTIME.is_dir() and shutil.which("localectl"):
-        if ctx.run(["localectl", "set-locale", f"LANG={locale}"]).retcode == 0:
+    if _systemd(ctx):
+        # set-locale replaces every setting: keep the LC_* ones, change LANG.
+        settings = {**localectl_locale(ctx), "LANG": locale}
+        argv = ["localectl", "set-locale", *(f"{k}={v}" for k, v in settings.items())]
+        if ctx.run(argv).retcode == 0:
             return True
         # No localed (a container without D-Bus): write its file, as Salt does.
         _replace_lang(LOCALE_CONF, f"LANG={locale}")

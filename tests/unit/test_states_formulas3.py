@@ -275,3 +275,21 @@ def test_known_host_port_needs_plain_names() -> None:
                                       key=KEY, enc="ssh-ed25519", config="/nonexistent/k")
     assert ret == {"status": "error", "error": "argument port can not be used in conjunction "
                                                "with argument hash_known_hosts"}
+
+
+def test_locale_system_with_localectl_keeps_other_settings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(locale_mod, "SYSTEMD_RUNTIME", tmp_path)
+    monkeypatch.setattr(locale_mod.shutil, "which", lambda name: f"/usr/bin/{name}")
+    status = ("   System Locale: LANG=C.UTF-8\n                  LC_TIME=en_GB.UTF-8\n"
+              "       VC Keymap: us\n")
+    runner = FakeRunner({"localectl status": CommandResult(status, "", 0),
+                         "localectl set-locale LANG=de_DE.UTF-8 LC_TIME=en_GB.UTF-8": OK})
+    pending = state(make_ctx(runner, test=True), "locale.system", name="de_DE.UTF-8")
+    assert (pending["result"], pending["comment"]) == (None,
+                                                       "System locale de_DE.UTF-8 needs to be set")
+    ret = state(make_ctx(runner), "locale.system", name="de_DE.UTF-8")
+    assert (ret["result"], ret["comment"]) == (True, "Set system locale de_DE.UTF-8")
+    assert runner.calls[-1]["cmd"] == "localectl set-locale LANG=de_DE.UTF-8 LC_TIME=en_GB.UTF-8"
+    same = state(make_ctx(runner), "locale.system", name="C.UTF-8")
+    assert same["comment"] == "System locale C.UTF-8 already set"
