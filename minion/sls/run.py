@@ -413,6 +413,8 @@ class StateRun:
             kwargs = state_args(func, low)
             if low["fun"] == "mod_watch" and "watched" in signature(func).parameters:
                 kwargs["watched"] = _watched_changes(low, running)
+            if "check_cmd" in low and "check_cmd" in signature(func).parameters:
+                kwargs["check_cmd"] = low["check_cmd"]  # Salt passes it to states that take it
             if "accumulators" in signature(func).parameters:
                 # A state that declares these gets the run's accumulator table and its chunk.
                 kwargs["accumulators"], kwargs["chunk"] = self.accumulators, dict(low)
