@@ -167,7 +167,7 @@ def managed(
             return None, wanted_mode
         try:
             data, src = source_bytes(ctx, name, source, source_hash, True, template,
-                                     saltenv, context, defaults)
+                                     saltenv, context, defaults, user, group, mode)
             if source_hash and not skip_verify and not ctx.test:
                 _verify(ctx, path, source, src, source_hash, saltenv)
         except StateError as exc:
