@@ -457,14 +457,14 @@ def save(ctx: Context, filename: str | None = None, family: str = "ipv4") -> str
         master run '*' iptables.save /etc/iptables/rules.v4
     """
     path = filename or _save_file(ctx, family)
-    text = ctx.run([f"{binary(family)}-save"]).stdout
+    text = ctx.run([f"{binary(family)}-save"]).stdout.rstrip()  # as cmd.run_stdout gives it
     filters = [re.compile(p) for p in ctx.opts.get("iptables.save_filters") or []]
     if filters:
         text = "".join(line for line in text.splitlines(True)
                        if not any(f.search(line) for f in filters))
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     # Salt writes the whole text as one line, so it always says "1 lines".
-    write_atomic(Path(path), f"{text}\n".encode(), new_mode=0o600)
+    write_atomic(Path(path), f"{text}\n".encode(), new_mode=0o644)
     return f'Wrote 1 lines to "{path}"'
 
 
