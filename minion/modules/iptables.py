@@ -61,7 +61,7 @@ _AFTER_JUMP = (
     "reuse", "set-mac", "shift", "static", "tarpit", "tname", "ttl",
 )
 _BANG = re.compile(r"(!|not)\s?")
-_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
 _SAVE_FILES = {"RedHat": ("/etc/sysconfig/iptables", "/etc/sysconfig/ip6tables"),
                "Arch": ("/etc/iptables/iptables.rules", "/etc/iptables/ip6tables.rules"),
                "Debian": ("/etc/iptables/rules.v4", "/etc/iptables/rules.v6")}

@@ -293,3 +293,47 @@ def test_locale_system_with_localectl_keeps_other_settings(
     assert runner.calls[-1]["cmd"] == "localectl set-locale LANG=de_DE.UTF-8 LC_TIME=en_GB.UTF-8"
     same = state(make_ctx(runner), "locale.system", name="C.UTF-8")
     assert same["comment"] == "System locale C.UTF-8 already set"
+
+
+def test_iptables_delete_by_position_and_chain_absent_failure() -> None:
+    runner = FakeRunner({f"{IPT} --help": CommandResult("--wait\n", "", 0),
+                         f"{IPT} --wait -t filter -D INPUT 2": OK,
+                         f"{IPT}-save -t filter": CommandResult(":CUSTOM - [0:0]\n", "", 0),
+                         f"{IPT} --wait -t filter -F CUSTOM":
+                             CommandResult("", "iptables: Permission denied.\n", 4)})
+    ret = state(make_ctx(runner), "iptables.delete", name="second", chain="INPUT", position=2)
+    assert (ret["result"], ret["changes"]) == (True, {"locale": "second"})
+    assert ret["comment"] == f"Delete iptables rule for second {IPT} --wait -t filter -D INPUT 2"
+    gone = state(make_ctx(runner), "iptables.chain_absent", name="CUSTOM")
+    assert gone["result"] is False
+    assert gone["comment"] == ("Failed to flush CUSTOM chain in filter table: iptables: "
+                               "Permission denied. for ipv4")
+
+
+def test_iptables_refuses_odd_chain_names() -> None:
+    with pytest.raises(ipt_mod.IptablesError):
+        make_ctx(ipt_runner(present=False)).call("iptables.new_chain", "filter", "-F")
+
+
+def test_kmod_absent_with_persist_comments_the_boot_line(kmod_tree: Path) -> None:
+    kmod_tree.write_text("loop\ndummy\n")
+
+    class Loaded(SequenceRunner):
+        def run(self, cmd: Any, **kwargs: Any) -> CommandResult:
+            line = cmd if isinstance(cmd, str) else " ".join(cmd)
+            if line == "lsmod":
+                self.calls.append({"cmd": line, "shell": False})
+                removed = any(c["cmd"] == "rmmod -- dummy" for c in self.calls)
+                return CommandResult(LSMOD_BEFORE if removed else LSMOD_AFTER, "", 0)
+            return super().run(cmd, **kwargs)
+
+    runner = Loaded({"rmmod -- dummy": OK})
+    pending = state(make_ctx(runner, test=True), "kmod.absent", name="dummy", persist=True)
+    assert (pending["result"], pending["comment"]) == (None,
+                                                       "Kernel module dummy is set to be removed")
+    ret = state(make_ctx(runner), "kmod.absent", name="dummy", persist=True)
+    assert (ret["changes"], ret["comment"]) == ({"dummy": "removed"},
+                                                "Removed kernel module dummy")
+    assert kmod_tree.read_text() == "loop\n#dummy\n"
+    again = state(make_ctx(runner), "kmod.absent", name="dummy", persist=True)
+    assert again["comment"] == "Kernel module dummy is already removed"
