@@ -54,7 +54,7 @@ def version(ctx: Context, **connection_args: Any) -> str:
 
     CLI Example:
 
-        minion call mysql.version connection_host=127.0.0.1
+        master run '*' mysql.version connection_host=127.0.0.1
     """
     return str(failing("", Connection(ctx, connection_args).version))
 
@@ -64,7 +64,7 @@ def plugin_status(ctx: Context, name: str, **connection_args: Any) -> str:
 
     CLI Example:
 
-        minion call mysql.plugin_status unix_socket
+        master run '*' mysql.plugin_status unix_socket
     """
     return str(failing("", Connection(ctx, connection_args).plugin_status, name))
 
@@ -74,7 +74,7 @@ def quote_identifier(ctx: Context, identifier: str, for_grants: bool = False) ->
 
     CLI Example:
 
-        minion call mysql.quote_identifier 'foo`bar'
+        master run '*' mysql.quote_identifier 'foo`bar'
     """
     return _quote_identifier(identifier, for_grants)
 
@@ -84,7 +84,7 @@ def tokenize_grant(ctx: Context, grant: str) -> dict[str, Any]:
 
     CLI Example:
 
-        minion call mysql.tokenize_grant "GRANT SELECT, INSERT ON testdb.* TO 'u'@'localhost'"
+        master run '*' mysql.tokenize_grant "GRANT SELECT, INSERT ON testdb.* TO 'u'@'localhost'"
     """
     parsed = grants.parse_grant(grant)
     return {k: parsed[k] for k in ("user", "host", "grant", "database")}
@@ -98,7 +98,7 @@ def db_list(ctx: Context, **connection_args: Any) -> list[str]:
 
     CLI Example:
 
-        minion call mysql.db_list
+        master run '*' mysql.db_list
     """
     return list(failing([], Connection(ctx, connection_args).db_list))
 
@@ -108,7 +108,7 @@ def db_get(ctx: Context, name: str, **connection_args: Any) -> dict[str, str] | 
 
     CLI Example:
 
-        minion call mysql.db_get appdb
+        master run '*' mysql.db_get appdb
     """
     return failing([], Connection(ctx, connection_args).db_get, name)
 
@@ -118,7 +118,7 @@ def db_exists(ctx: Context, name: str, **connection_args: Any) -> bool:
 
     CLI Example:
 
-        minion call mysql.db_exists appdb
+        master run '*' mysql.db_exists appdb
     """
     return bool(failing(False, Connection(ctx, connection_args).db_exists, name))
 
@@ -128,7 +128,7 @@ def db_tables(ctx: Context, name: str, **connection_args: Any) -> list[str] | bo
 
     CLI Example:
 
-        minion call mysql.db_tables appdb
+        master run '*' mysql.db_tables appdb
     """
     conn = Connection(ctx, connection_args)
     if not failing(False, conn.db_exists, name):
@@ -158,7 +158,7 @@ def db_create(ctx: Context, name: str, character_set: str | None = None,
 
     CLI Example:
 
-        minion call mysql.db_create appdb utf8mb4 utf8mb4_unicode_ci
+        master run '*' mysql.db_create appdb utf8mb4 utf8mb4_unicode_ci
     """
     conn = Connection(ctx, connection_args)
 
@@ -179,7 +179,7 @@ def alter_db(ctx: Context, name: str, character_set: str | None = None,
 
     CLI Example:
 
-        minion call mysql.alter_db appdb character_set=utf8mb4
+        master run '*' mysql.alter_db appdb character_set=utf8mb4
     """
     conn = Connection(ctx, connection_args)
 
@@ -198,7 +198,7 @@ def db_remove(ctx: Context, name: str, **connection_args: Any) -> bool:
 
     CLI Example:
 
-        minion call mysql.db_remove olddb
+        master run '*' mysql.db_remove olddb
     """
     conn = Connection(ctx, connection_args)
 
@@ -219,7 +219,7 @@ def user_list(ctx: Context, **connection_args: Any) -> list[dict[str, str]]:
 
     CLI Example:
 
-        minion call mysql.user_list
+        master run '*' mysql.user_list
     """
     rows = failing([], Connection(ctx, connection_args).run, "SELECT User, Host FROM mysql.user;")
     return [{"User": str(row[0]), "Host": str(row[1])} for row in rows]
@@ -239,7 +239,7 @@ def user_exists(ctx: Context, user: str, host: str = "localhost", password: str 
 
     CLI Example:
 
-        minion call mysql.user_exists frank localhost password=bobcat
+        master run '*' mysql.user_exists frank localhost password=bobcat
     """
     def check() -> bool:
         conn = users.reachable(Connection(ctx, connection_args), password)
@@ -266,7 +266,7 @@ def user_create(ctx: Context, user: str, host: str = "localhost", password: str 
 
     CLI Example:
 
-        minion call mysql.user_create frank localhost bobcat
+        master run '*' mysql.user_create frank localhost bobcat
     """
     return bool(failing(False, users.create_user, Connection(ctx, connection_args), user, host,
                         password, password_hash, allow_passwordless, unix_socket,
@@ -281,7 +281,7 @@ def user_chpass(ctx: Context, user: str, host: str = "localhost", password: str 
 
     CLI Example:
 
-        minion call mysql.user_chpass frank localhost newpassword
+        master run '*' mysql.user_chpass frank localhost newpassword
     """
     return bool(failing(False, users.change_password, Connection(ctx, connection_args), user,
                         host, password, password_hash, allow_passwordless, bool(unix_socket)))
@@ -292,7 +292,7 @@ def user_remove(ctx: Context, user: str, host: str = "localhost", **connection_a
 
     CLI Example:
 
-        minion call mysql.user_remove frank localhost
+        master run '*' mysql.user_remove frank localhost
     """
     return bool(failing(False, users.remove_user, Connection(ctx, connection_args), user, host))
 
@@ -306,7 +306,7 @@ def user_grants(ctx: Context, user: str, host: str = "localhost",
 
     CLI Example:
 
-        minion call mysql.user_grants frank localhost
+        master run '*' mysql.user_grants frank localhost
     """
     found = failing(None, users.show_grants, Connection(ctx, connection_args), user, host)
     return False if found is None else list(found)
@@ -328,7 +328,7 @@ def grant_exists(ctx: Context, grant: str, database: str, user: str, host: str =
 
     CLI Example:
 
-        minion call mysql.grant_exists 'SELECT,INSERT' 'appdb.*' frank localhost
+        master run '*' mysql.grant_exists 'SELECT,INSERT' 'appdb.*' frank localhost
     """
     return bool(failing(False, users.has_grant, Connection(ctx, connection_args), grant,
                         database, user, host, grant_option, escape))
@@ -345,7 +345,7 @@ def grant_add(ctx: Context, grant: str, database: str, user: str, host: str = "l
 
     CLI Example:
 
-        minion call mysql.grant_add 'SELECT,INSERT' 'appdb.*' frank localhost
+        master run '*' mysql.grant_add 'SELECT,INSERT' 'appdb.*' frank localhost
     """
     return bool(failing(False, users.add_grant, Connection(ctx, connection_args), grant,
                         database, user, host, grant_option, escape, ssl_option))
@@ -358,7 +358,7 @@ def grant_revoke(ctx: Context, grant: str, database: str, user: str, host: str =
 
     CLI Example:
 
-        minion call mysql.grant_revoke 'SELECT,INSERT' 'appdb.*' frank localhost
+        master run '*' mysql.grant_revoke 'SELECT,INSERT' 'appdb.*' frank localhost
     """
     return bool(failing(False, users.revoke_grant, Connection(ctx, connection_args), grant,
                         database, user, host, grant_option, escape))
@@ -402,7 +402,7 @@ def query(ctx: Context, database: str, query: str,
 
     CLI Example:
 
-        minion call mysql.query appdb 'SELECT id, name FROM users LIMIT 3'
+        master run '*' mysql.query appdb 'SELECT id, name FROM users LIMIT 3'
     """
     conn = Connection(ctx, connection_args)
     try:
