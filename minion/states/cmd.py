@@ -63,7 +63,11 @@ def _parse_stateful(stdout: str) -> tuple[dict[str, Any], bool, str]:
         if not isinstance(data, dict):
             raise ValueError("script JSON output must be a JSON object (e.g., {})!")
         return data, True, ""
-    head, _, last = stdout.rstrip().rpartition("\n")
+    cut = stdout.rstrip().rfind("\n")
+    last = stdout.rstrip()[cut + 1:]
+    # Salt keeps the output before the status line; with no newline its slice [:-1]
+    # drops the last character, and that is what its users see.
+    head = stdout[:cut]
     data = {}
     try:
         for item in shlex.split(last):
@@ -104,8 +108,11 @@ def _execute(ctx: Context, ret: dict[str, Any], cmd: str, stateful: Any,
         out = ctx.call("cmd.run_all", cmd, python_shell=True, **run_args)
     except (ValueError, OSError) as exc:
         return result.fail(ret, f"Unable to run command {cmd!r}: {exc}")
+    ok = _succeeded(out["retcode"], success_retcodes)
+    if ok:
+        out["retcode"] = 0  # a listed success code is reported as 0, as Salt does
     ret["changes"] = out
-    ret = result.done(ret, comment, _succeeded(out["retcode"], success_retcodes))
+    ret = result.done(ret, comment, ok)
     if stateful:
         ret = _reinterpret(ret)
         if ctx.test and ret["result"] and ret["changes"]:

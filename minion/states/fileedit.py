@@ -114,11 +114,11 @@ def _add_text(ctx: Context, name: str, text: Any, makedirs: bool,
     chunks = _chunks(text)
     path = _target(name, create=True)
     ret = result.new(name)
+    if ctx.test and not os.path.lexists(path):
+        # Salt touches a missing file first, and its test run predicts only that.
+        ret["changes"] = {"new": name}
+        return result.done(ret, f"File {name} is set to be created", None)
     if not at_start and not os.path.lexists(path):
-        # Salt's append touches a missing file first (and predicts only that).
-        if ctx.test:
-            ret["changes"] = {"new": name}
-            return result.done(ret, f"File {name} is set to be created", None)
         ensure_parent(ctx, path, makedirs)
         write_atomic(path, b"", default_file_mode())
     exists = os.path.lexists(path)

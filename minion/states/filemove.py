@@ -103,10 +103,11 @@ def copy_(ctx: Context, name: str, source: str, force: bool = False, makedirs: b
         check_owner(ctx, user, group)
         if mode is None:
             mode = ctx.call("file.get_mode", source)
-    if os.path.isdir(path) and subdir:
-        path = os.path.join(path, os.path.basename(source))
-        ret["name"] = name = path
     comment = f'Copied "{source}" to "{name}"'
+    if os.path.isdir(path) and subdir:
+        # Salt reports under the name given, and names the file inside elsewhere.
+        path = os.path.join(path, os.path.basename(source))
+        name = path
     changed = True
     if os.path.lexists(path):
         if force and os.path.isfile(path) and _digest(path) == _digest(source):
