@@ -8,6 +8,7 @@ or minion can live in one directory owned by a normal user.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
@@ -105,12 +106,16 @@ def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None) -> d
     opts = dict(DEFAULTS[kind])
     for key, value in raw.items():
         if key not in opts:
-            # Module settings (``postgres.host``, ``mysql.user``) are kept as
-            # Salt keeps them, for config.option and the modules that read them.
-            if isinstance(key, str) and _MODULE_SETTING.match(key):
-                opts[key] = value
+            # Options saline does not use are kept, as Salt keeps them: formulas
+            # read their own keys with config.get, modules their settings
+            # (``postgres.host``). A near miss of a known option is a typo.
+            if not isinstance(key, str):
+                log.warning("%s: option %r is not a name; ignored", path, key)
                 continue
-            log.warning("%s: unknown option %r ignored", path, key)
+            near = difflib.get_close_matches(key, DEFAULTS[kind], n=1, cutoff=0.85)
+            if near and not _MODULE_SETTING.match(key):
+                log.warning("%s: unknown option %r (did you mean %r?)", path, key, near[0])
+            opts[key] = value
             continue
         opts[key] = _check_type(path, key, value, DEFAULTS[kind][key])
     if opts["log_level"] not in LOG_LEVELS:

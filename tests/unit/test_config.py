@@ -182,15 +182,19 @@ def test_good_values_load(tmp_path: Path, text: str, key: str, value: Any) -> No
     assert config.load("master", tmp_path)[key] == value
 
 
-def test_unknown_key_warns_but_loads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    _write(tmp_path, "master", "publsh_port: 1234\ntimeout: 7\n")
+def test_unknown_keys_are_kept_and_typos_warned(tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    _write(tmp_path, "master", "publsh_port: 1234\ntimeout: 7\nmy_formula: {a: 1}\n")
     with caplog.at_level(logging.WARNING, logger="common.config"):
         opts = config.load("master", tmp_path)
     assert opts["timeout"] == 7
-    assert "publsh_port" not in opts
     assert opts["publish_port"] == 4505
+    # Kept as Salt keeps them, so that config.get finds a formula's own keys.
+    assert opts["my_formula"] == {"a": 1}
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("publsh_port" in w and str(tmp_path / "master") in w for w in warnings), warnings
+    assert any("publsh_port" in w and "publish_port" in w and str(tmp_path / "master") in w
+               for w in warnings), warnings
+    assert not any("my_formula" in w for w in warnings), warnings
 
 
 @pytest.mark.parametrize("level", ["verbose", "INFO", "trace"])
