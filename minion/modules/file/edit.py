@@ -187,7 +187,8 @@ def replace(
     when show_changes is true, else True if the file changed. The file is
     only written when its content changes; the write is atomic (see the
     module documentation) and keeps the mode and owner. A symlink's target
-    is edited, and the backup sits beside the target.
+    is edited, and the backup sits beside the target (the link gets a
+    backup link pointing at it).
 
     path
         Absolute path of the file (a text file; binary files are refused).
@@ -260,6 +261,13 @@ def replace(
         if backup:
             with os_errors(target + str(backup)):
                 shutil.copy2(target, target + str(backup))
+                given = absolute(path)
+                if os.path.islink(given):
+                    # As Salt does: the link's backup name points at the target's backup.
+                    link = given + str(backup)
+                    if os.path.lexists(link):
+                        os.remove(link)
+                    os.symlink(target + str(backup), link)
         write_replacing(target, new, preserve_inode)
     return _diff(data, new) if show_changes else changed
 

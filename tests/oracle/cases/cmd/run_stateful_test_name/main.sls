@@ -1,0 +1,5 @@
+st:
+  cmd.run:
+    - name: 'echo "changed=yes"'
+    - stateful:
+      - test_name: 'echo "changed=no comment=checked"'

@@ -1,0 +1,4 @@
+ok:
+  cmd.run:
+    - name: exit 2
+    - success_retcodes: [2]

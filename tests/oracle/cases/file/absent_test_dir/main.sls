@@ -1,0 +1,3 @@
+d:
+  file.absent:
+    - name: @ROOT@/work/tree

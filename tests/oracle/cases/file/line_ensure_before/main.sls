@@ -1,0 +1,6 @@
+l:
+  file.line:
+    - name: @ROOT@/work/f.conf
+    - content: middle
+    - mode: ensure
+    - before: '^last'

@@ -1,0 +1,4 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/os.txt
+    - contents_grains: os_family

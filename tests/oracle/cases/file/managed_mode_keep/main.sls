@@ -1,0 +1,5 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/run.sh
+    - source: salt://files/run.sh
+    - mode: keep

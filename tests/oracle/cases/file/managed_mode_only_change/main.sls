@@ -1,0 +1,5 @@
+conf:
+  file.managed:
+    - name: @ROOT@/work/a.conf
+    - contents: same
+    - mode: '0600'

@@ -1,0 +1,4 @@
+p:
+  file.prepend:
+    - name: @ROOT@/work/new.conf
+    - text: first

@@ -1,0 +1,4 @@
+t:
+  file.touch:
+    - name: @ROOT@/work/a/b/new
+    - makedirs: True
