@@ -264,32 +264,6 @@ def backup_copy(ctx: Context, path: str, backup: Any) -> None:
         shutil.copy2(path, path + str(backup))
 
 
-def plan_file(ctx: Context, path: str, data: bytes | None, user: Any, group: Any,
-              mode: int | None, show_changes: bool = True) -> Changes:
-    """The changes a file copied from a source needs: content and perms.
-
-    A new file is ``diff: New file`` plus the perms that differ from those
-    of a private temporary file (0600, as Salt's copy leaves it).
-    """
-    current = stats(ctx, path)
-    if current is None:
-        changes: Changes = ({"diff": "New file"} if data is not None
-                            else {"new": f"file {path} created"})
-        return changes | perm_changes(new_file_stats(), user, group,
-                                      default_file_mode() if mode is None else mode)
-    changes = {} if data is None else content_changes(read_bytes(path), data, show_changes)
-    return changes | perm_changes(current, user, group, mode)
-
-
-def apply_file(ctx: Context, path: str, data: bytes | None, plan: Changes, backup: Any) -> None:
-    """Carry out `plan` (from plan_file): write the content, then owner and mode."""
-    if "diff" in plan or "new" in plan:
-        if os.path.lexists(path):
-            backup_copy(ctx, path, backup)
-        write_atomic(path, data or b"")
-    apply_perms(ctx, path, plan)
-
-
 def path_matches(rel: str, pattern: str | None) -> bool:
     """Salt's include/exclude_pat: a glob on the relative path, or ``E@regex`` searched in it."""
     if not pattern:
@@ -297,33 +271,3 @@ def path_matches(rel: str, pattern: str | None) -> bool:
     if pattern.startswith("E@"):
         return re.search(pattern[2:], rel) is not None
     return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(rel), pattern)
-
-
-def clean_targets(root: str, keep: Callable[[str], str], rel: str = "") -> tuple[list[str], bool]:
-    """Paths under `root` to remove so only what `keep` accepts stays (and its parents).
-
-    `keep` gets a path relative to the top and answers ``'tree'`` (keep it and
-    all below it), ``'node'`` (keep it, look inside) or ``''``. Returns the
-    paths (a directory with nothing kept in it is one entry) and whether
-    anything under `root` is kept.
-    """
-    remove: list[str] = []
-    kept = False
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        sub = f"{rel}/{entry.name}" if rel else entry.name
-        verdict = keep(sub)
-        if verdict == "tree":
-            kept = True
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            inner, inner_kept = clean_targets(entry.path, keep, sub)
-            if inner_kept or verdict:
-                kept = True
-                remove.extend(inner)
-            else:
-                remove.append(entry.path)
-        elif verdict:
-            kept = True
-        else:
-            remove.append(entry.path)
-    return remove, kept
