@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from minion.context import Context
@@ -417,7 +418,47 @@ def parse_update(output: str) -> dict[str, bool | None]:
     return repos
 
 
+# Salt's "refresh tag": pkg states write it at the first pkg.installed/latest of a
+# state run; while it exists, pkg states with refresh unset refresh the lists.
+# Any apt-get update removes it, so a run refreshes at most once by default.
+RTAG = "pkg_refresh"
+
+
+def rtag_path(opts: Mapping[str, Any]) -> Path | None:
+    """Where the refresh tag lives (the minion's cachedir), None without one."""
+    cachedir = opts.get("cachedir")
+    return Path(cachedir, RTAG) if cachedir else None
+
+
+def write_rtag(opts: Mapping[str, Any]) -> None:
+    """Ask the next pkg state with refresh unset to refresh the package lists."""
+    path = rtag_path(opts)
+    if path is not None and not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        except OSError:
+            pass  # no refresh then, as in Salt (it only logs a warning)
+
+
+def check_refresh(opts: Mapping[str, Any], refresh: Any) -> bool:
+    """Salt's rule: refresh when asked, or when unset (None) and the tag exists."""
+    if refresh is None:
+        path = rtag_path(opts)
+        return path is not None and path.is_file()
+    return _true(refresh)
+
+
+def _true(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "on")
+    return bool(value)
+
+
 def _update(ctx: Context, failhard: bool = False) -> dict[str, bool | None]:
+    path = rtag_path(ctx.opts)
+    if path is not None:
+        path.unlink(missing_ok=True)
     result = _apt_get(ctx, "update")
     if result.retcode != 0:
         raise PkgError(f"apt-get update failed: {_error_line(result)}")

@@ -109,6 +109,8 @@ class StateRun:
         self.pool: ThreadPoolExecutor | None = None
         # file.accumulated's text for the file states later in this run (see _execute).
         self.accumulators: dict[str, Any] = {}
+        # State modules whose mod_init ran in this run (Salt calls it once per module).
+        self.mod_init: set[str] = set()
 
     def run(self) -> dict[str, dict[str, Any]]:
         try:
@@ -188,6 +190,7 @@ class StateRun:
     # -- one chunk -------------------------------------------------------------------
     def call_chunk(self, low: dict[str, Any], running: dict[str, Any],
                    chunks: list[dict[str, Any]], depth: int = 0) -> None:
+        self._mod_init(low)
         key = tag(low)
         if not low.get("prerequired"):
             self.active.add(key)
@@ -403,6 +406,21 @@ class StateRun:
         if "retry" in low and "parallel" not in low:
             ret = self._retry(low, ret, chunks, running, retries)
         return ret
+
+    def _mod_init(self, low: dict[str, Any]) -> None:
+        """Run the state module's mod_init before its first chunk of this run, as Salt
+        does (pkg uses it to refresh the package lists once per run); a module whose
+        mod_init answers False is asked again at its next chunk."""
+        module = low["state"]
+        if module in self.mod_init:
+            return
+        try:
+            func = self.states.resolve(f"{module}.mod_init")
+        except CallError:
+            self.mod_init.add(module)
+            return
+        if func(dataclasses.replace(self.ctx, test=self.test), low):
+            self.mod_init.add(module)
 
     def _execute(self, low: dict[str, Any], test: bool, running: dict[str, Any]
                  ) -> dict[str, Any]:

@@ -14,9 +14,10 @@ from typing import Any
 
 from common.fileroots import FileServerError, split_url
 from minion.context import Context
+from minion.modules.pkg import check_refresh, write_rtag
 from minion.states import result
 
-__all__ = ["installed", "latest", "purged", "removed"]
+__all__ = ["installed", "latest", "mod_init", "purged", "removed"]
 
 Wanted = dict[str, str | None]
 
@@ -217,7 +218,7 @@ def installed(
     version: str | None = None,
     pkgs: list[Any] | None = None,
     sources: list[Any] | None = None,
-    refresh: bool = False,
+    refresh: bool | None = None,
     hold: bool | None = None,
     fromrepo: str | None = None,
     saltenv: str = "base",
@@ -235,6 +236,8 @@ def installed(
         .deb files as ``[{name: path}]``; a path may be ``salt://...``.
     refresh
         Run apt-get update before installing (only when something is installed).
+        Unset, the first pkg state of a run that installs something refreshes,
+        the others do not (as in Salt); False never refreshes.
     hold
         True holds the packages at their version, False releases them.
     fromrepo
@@ -247,6 +250,7 @@ def installed(
         minion call --local state.single pkg.installed nginx
     """
     ret = result.new(name)
+    refresh = check_refresh(ctx.opts, refresh)
     try:
         paths: dict[str, str] = {}
         if sources is not None:
@@ -298,7 +302,7 @@ def latest(
     ctx: Context,
     name: str,
     pkgs: list[Any] | None = None,
-    refresh: bool = False,
+    refresh: bool | None = None,
     fromrepo: str | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
@@ -309,7 +313,8 @@ def latest(
     pkgs
         A list of package names.
     refresh
-        Run apt-get update first.
+        Run apt-get update first. Unset, only the first pkg state of a run
+        refreshes (as in Salt); False never refreshes.
     fromrepo
         Install from this release (apt-get -t).
 
@@ -321,7 +326,7 @@ def latest(
     try:
         names = _names(name, pkgs)
         newest = _by_name(names, _check(ctx.call("pkg.latest_version", *names,
-                                                 refresh=refresh)))
+                                                 refresh=check_refresh(ctx.opts, refresh))))
         current = _by_name(names, _check(ctx.call("pkg.version", *names)))
     except _Error as exc:
         return result.fail(ret, str(exc))
@@ -354,6 +359,16 @@ def latest(
     if up_to_date:
         notes.append(_up_to_date_note(up_to_date, current, "were"))
     return result.done(ret, " ".join(notes), not failed)
+
+
+def mod_init(ctx: Context, low: Mapping[str, Any]) -> bool:
+    """Called by the engine before the first pkg state of a run: a pkg.installed or
+    pkg.latest there sets the refresh tag, so the first of them with refresh unset
+    updates the package lists (Salt's rule)."""
+    if low.get("fun") in ("installed", "latest"):
+        write_rtag(ctx.opts)
+        return True
+    return False
 
 
 # --- removed and purged --------------------------------------------------------------------
