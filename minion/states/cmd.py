@@ -11,11 +11,12 @@ is ``changed=yes comment="..."``.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from common.fileroots import FileServerError
+from common.fileroots import FileServerError, split_url
 from minion.context import Context
 from minion.scriptfile import staged_script
 from minion.states import result
@@ -162,6 +163,8 @@ def run(
         ret["changes"] = {"cmd": name}
         ret = result.done(ret, f'Command "{name}" would have been executed', None)
         return _reinterpret(ret) if stateful else ret
+    if cwd and not os.path.isdir(cwd):
+        return result.fail(ret, f'Desired working directory "{cwd}" is not available')
     return _execute(ctx, ret, test_cmd if ctx.test and test_cmd else name, stateful,
                     success_retcodes, f'Command "{name}" run', cwd=cwd, runas=runas,
                     shell=shell, env=env, timeout=timeout, stdin=stdin)
@@ -239,14 +242,32 @@ def script(
     if ctx.test and not test_cmd:
         ret = result.done(ret, f"Command '{name}' would have been executed", None)
         return _reinterpret(ret) if stateful else ret
+    if cwd and not os.path.isdir(cwd):
+        return result.fail(ret, f'Desired working directory "{cwd}" is not available')
+    url = str(source or name)
+    if url.startswith("salt://") and not _cached(ctx, url, saltenv):
+        # Salt's shape for a script the file server does not have.
+        ret["changes"] = {"cache_error": True, "pid": os.getpid(), "retcode": 1,
+                          "stderr": "", "stdout": ""}
+        return result.fail(ret, f"Unable to cache script {url} from saltenv "
+                                f"'{split_url(url, saltenv)[1]}'")
     try:
-        with staged_script(ctx, str(source or name), saltenv, runas, args) as (line, workdir):
+        with staged_script(ctx, url, saltenv, runas, args) as (line, workdir):
             return _execute(ctx, ret, test_cmd if ctx.test and test_cmd else line, stateful,
                             success_retcodes, f"Command '{name}' run",
                             cwd=cwd or str(workdir), runas=runas, shell=shell, env=env,
                             timeout=timeout, stdin=stdin)
     except (FileServerError, RuntimeError, ValueError, OSError) as exc:
         return result.fail(ret, f"Unable to get script {source or name}: {exc}")
+
+
+def _cached(ctx: Context, url: str, saltenv: str) -> bool:
+    rel, env = split_url(url, saltenv)
+    try:
+        ctx.fileclient().cache_file(env, rel)
+    except (FileNotFoundError, FileServerError):
+        return False
+    return True
 
 
 def mod_watch(ctx: Context, name: str, sfun: str | None = None, **kwargs: Any) -> dict[str, Any]:

@@ -125,14 +125,6 @@ def check_owner(ctx: Context, user: Any, group: Any) -> None:
         raise ExactError(err)
 
 
-def uid_gid(user: Any, group: Any) -> tuple[int, int]:
-    uid = -1 if user in (None, "") else (
-        int(user) if str(user).isdigit() else pwd.getpwnam(str(user)).pw_uid)
-    gid = -1 if group in (None, "") else (
-        int(group) if str(group).isdigit() else grp.getgrnam(str(group)).gr_gid)
-    return uid, gid
-
-
 def stats(ctx: Context, path: str) -> dict[str, Any] | None:
     """``file.stats`` of a path (its target for a symlink), or None when nothing is there."""
     if not os.path.lexists(path):

@@ -61,7 +61,7 @@ def test_cmd_run_cwd_env_and_bad_cwd(states: Registry, tmp_path: Path) -> None:
                                           "env": [{"GREETING": "hello"}]})
     assert ret["changes"]["stdout"] == f"{tmp_path}\nhello"
     ret = states.call(ctx, "cmd.run", [], {"name": "true", "cwd": str(tmp_path / "nope")})
-    assert ret["result"] is False and "does not exist" in ret["comment"]
+    assert ret["result"] is False and ret["comment"].startswith("Desired working directory")
 
 
 def test_cmd_run_test_mode_runs_nothing(states: Registry, tmp_path: Path) -> None:
@@ -129,7 +129,8 @@ def test_cmd_script_from_the_file_server(states: Registry, tmp_path: Path) -> No
     assert out == "args: one two words"
     assert not Path(workdir).exists()  # the temporary copy is cleaned up
     ret = states.call(ctx, "cmd.script", [], {"name": "run-it", "source": "salt://nope.sh"})
-    assert ret["result"] is False and ret["comment"].startswith("Unable to get script")
+    assert ret["result"] is False and ret["comment"].startswith("Unable to cache script")
+    assert ret["changes"]["cache_error"] is True
     ret = states.call(ctx, "cmd.mod_watch", [], {"name": "salt://scripts/hello.sh",
                                                  "sfun": "wait_script", "cwd": str(tmp_path)})
     assert ret["changes"]["stdout"] == f"args: \n{tmp_path}"
