@@ -1,0 +1,4 @@
+c:
+  cmd.run:
+    - name: pwd
+    - cwd: @ROOT@/work/nope

@@ -1,0 +1,6 @@
+s:
+  cmd.script:
+    - name: salt://scripts/env.sh
+    - cwd: @ROOT@/work
+    - env:
+      - WHO: saline

@@ -1,0 +1,3 @@
+s:
+  cmd.script:
+    - name: salt://scripts/nope.sh

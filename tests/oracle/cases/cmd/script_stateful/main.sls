@@ -1,0 +1,4 @@
+s:
+  cmd.script:
+    - name: salt://scripts/st.sh
+    - stateful: True

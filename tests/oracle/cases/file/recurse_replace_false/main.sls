@@ -1,0 +1,5 @@
+r:
+  file.recurse:
+    - name: @ROOT@/work/tree
+    - source: salt://tree
+    - replace: False

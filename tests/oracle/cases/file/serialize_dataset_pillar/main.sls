@@ -1,0 +1,5 @@
+s:
+  file.serialize:
+    - name: @ROOT@/work/app.json
+    - dataset_pillar: app:settings
+    - formatter: json

@@ -1,0 +1,4 @@
+app:
+  settings:
+    port: 80
+    debug: false
