@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -227,6 +228,9 @@ def line(
 
     if mode is None:
         raise StateError("Mode was not defined: use ensure, replace, insert or delete")
+    if ctx.test and not os.path.lexists(os.path.realpath(absolute(name))):
+        # Salt creates the missing file first, which a test run does not do.
+        raise StateError(f"{name}: file not found")
     return _edit(ctx, name, edit, CHANGED, create=create, backup=backup,
                  show_changes=show_changes)
 
@@ -282,7 +286,8 @@ def _commenting(ctx: Context, name: str, regex: str, char: str, backup: Any,
     path = _target(name, create=False)
     state_of = edit(read_text(name, path), regex, char)[1]
     if state_of == "missing":
-        raise StateError(f"{regex}: Pattern not found in {name}")
+        bare = re.sub(r"^(\(\?[iLmsux]\))?\^?(.*?)\$?$", r"\2", regex)
+        raise StateError(f"{bare}: Pattern not found")
     if state_of == "already":
         return result.done(result.new(name), f"Pattern already {verb}")
     if ctx.test:
