@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,8 @@ import pytest
 from minion.context import Context
 from minion.loader import MODULES, Registry
 from minion.states import STATE_MODULES
+from tests.cluster import free_port
+from tests.dbserver import unprivileged_user
 
 SERVER = shutil.which("mariadbd", path="/usr/sbin:/usr/bin:" + os.environ.get("PATH", ""))
 INSTALL = shutil.which("mariadb-install-db")
@@ -38,24 +39,6 @@ pytestmark = pytest.mark.skipif(
 ADMIN, ADMIN_PASSWORD = "saline_admin", "adm'in \"pw\\"
 STATES = Registry.load({}, {}, modules={k: STATE_MODULES[k] for k in STATE_MODULES
                                         if k.startswith("mysql_")}, kind="states")
-
-
-def _os_user() -> str | None:
-    if os.geteuid() != 0:
-        return None
-    for name in ("mysql", "nobody"):
-        try:
-            pwd.getpwnam(name)
-            return name
-        except KeyError:
-            continue
-    pytest.skip("running as root and no unprivileged user (mysql, nobody) to run the server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -78,9 +61,9 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    os_user = _os_user()
+    os_user = unprivileged_user('mysql', 'nobody')
     root = Path(tempfile.mkdtemp(prefix="saline-mariadb-"))
-    srv = Server(root, _free_port())
+    srv = Server(root, free_port())
     if os_user:
         pw = pwd.getpwnam(os_user)
         os.chown(root, pw.pw_uid, pw.pw_gid)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +24,8 @@ from minion.context import Context
 from minion.loader import MODULES, Registry
 from minion.modules.postgres import md5_password
 from minion.states import STATE_MODULES
+from tests.cluster import free_port
+from tests.dbserver import unprivileged_user
 
 BINS = Path(os.environ.get("SALINE_PG_BINS", "/usr/lib/postgresql/15/bin"))
 pytestmark = pytest.mark.skipif(
@@ -35,24 +36,6 @@ pytestmark = pytest.mark.skipif(
 ADMIN, ADMIN_PASSWORD = "saline_admin", "adm'in \"pw\\"
 STATES = Registry.load({}, {}, modules={k: STATE_MODULES[k] for k in
                                         ("postgres_user", "postgres_database")}, kind="states")
-
-
-def _os_user() -> str | None:
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "nobody"):
-        try:
-            pwd.getpwnam(name)
-            return name
-        except KeyError:
-            continue
-    pytest.skip("running as root and no unprivileged user (postgres, nobody) to run the server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -72,9 +55,9 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    os_user = _os_user()
+    os_user = unprivileged_user('postgres', 'nobody')
     root = Path(tempfile.mkdtemp(prefix="saline-pg-"))
-    srv = Server(root, _free_port(), os_user)
+    srv = Server(root, free_port(), os_user)
     srv.sock.mkdir()
     pwfile = root / "pw"
     pwfile.write_text(ADMIN_PASSWORD + "\n")
