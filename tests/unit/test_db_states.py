@@ -232,4 +232,4 @@ def test_config_keeps_module_settings(tmp_path: Path) -> None:
     (tmp_path / "minion").write_text("postgres.host: db1\nmysql.default_file: /x\nnope: 1\n")
     opts = config.load("minion", tmp_path)
     assert opts["postgres.host"] == "db1" and opts["mysql.default_file"] == "/x"
-    assert "nope" not in opts
+    assert opts["nope"] == 1  # every option is kept, as in Salt
