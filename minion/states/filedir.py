@@ -34,7 +34,7 @@ def directory(
     ctx: Context, name: str, user: Any = None, group: Any = None, recurse: Any = None,
     max_depth: int | None = None, dir_mode: Any = None, file_mode: Any = None,
     makedirs: bool = False, clean: bool = False, require: Any = None,
-    exclude_pat: str | None = None, follow_symlinks: bool = False, force: bool = False,
+    exclude_pat: str | list[str] | None = None, follow_symlinks: bool = False, force: bool = False,
     backupname: str | None = None, allow_symlink: bool = True, children_only: bool = False,
     mode: Any = None,
 ) -> dict[str, Any]:
@@ -90,7 +90,8 @@ def directory(
     outcome, comment, changes = _check(path, user, group, what, dmode, fmode, clean,
                                        exclude_pat, walk, children_only)
     ret["changes"].update(changes)
-    if ctx.test:
+    # Nothing to do is reported the way the test run words it, as in Salt.
+    if ctx.test or not changes:
         return result.done(ret, comment, outcome)
     if not os.path.isdir(path):
         return _create(ctx, ret, path, user, group, dmode, makedirs)
@@ -206,7 +207,7 @@ def _entries(walk: Walk, what: set[str]) -> Iterator[tuple[str, bool]]:
                 yield os.path.join(root, dname), True
 
 
-def _cleanable(top: str, walk: Walk, exclude_pat: str | None) -> list[str]:
+def _cleanable(top: str, walk: Walk, exclude_pat: str | list[str] | None) -> list[str]:
     found = []
     for root, dirs, files in walk:
         for entry in [*files, *dirs]:
@@ -216,16 +217,18 @@ def _cleanable(top: str, walk: Walk, exclude_pat: str | None) -> list[str]:
     return found
 
 
-def _excluded(rel: str, pattern: str | None) -> bool:
+def _excluded(rel: str, pattern: str | list[str] | None) -> bool:
     if not pattern:
         return False
+    if isinstance(pattern, list):  # Salt takes a list too: any of them
+        return any(_excluded(rel, str(p)) for p in pattern)
     if pattern.startswith("E@"):
         return re.search(pattern[2:], rel) is not None
     return fnmatch.fnmatch(rel, pattern)
 
 
 def _check(path: str, user: Any, group: Any, what: set[str], dmode: int | None,
-           fmode: int | None, clean: bool, exclude_pat: str | None, walk: Walk,
+           fmode: int | None, clean: bool, exclude_pat: str | list[str] | None, walk: Walk,
            children_only: bool) -> tuple[bool | None, str, Changes]:
     """What a test run reports: (result, comment, {path: {key: value}})."""
     changes: Changes = {}
@@ -265,7 +268,7 @@ def _create(ctx: Context, ret: dict[str, Any], path: str, user: Any, group: Any,
 
 
 def _fix(ctx: Context, ret: dict[str, Any], path: str, user: Any, group: Any, what: set[str],
-         dmode: int | None, fmode: int | None, clean: bool, exclude_pat: str | None,
+         dmode: int | None, fmode: int | None, clean: bool, exclude_pat: str | list[str] | None,
          walk: Walk, children_only: bool) -> dict[str, Any]:
     """A real run on an existing directory: owner and mode, then the tree, then clean."""
     changes = ret["changes"]

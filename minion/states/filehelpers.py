@@ -256,10 +256,17 @@ def backup_copy(ctx: Context, path: str, backup: Any) -> None:
         shutil.copy2(path, path + str(backup))
 
 
-def path_matches(rel: str, pattern: str | None) -> bool:
-    """Salt's include/exclude_pat: a glob on the relative path, or ``E@regex`` searched in it."""
+# include_pat/exclude_pat: one pattern or a list of them.
+Patterns = str | list[str] | None
+
+
+def path_matches(rel: str, pattern: Patterns) -> bool:
+    """Salt's include/exclude_pat: a glob on the relative path, or ``E@regex`` searched in
+    it; a list of them matches when any does."""
     if not pattern:
         return False
+    if isinstance(pattern, list):
+        return any(path_matches(rel, str(p)) for p in pattern)
     if pattern.startswith("E@"):
         return re.search(pattern[2:], rel) is not None
     return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(rel), pattern)

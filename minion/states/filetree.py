@@ -10,6 +10,7 @@ from minion.context import Context
 from minion.states import result
 from minion.states.filedir import directory
 from minion.states.filehelpers import (
+    Patterns,
     StateError,
     check_owner,
     mode_str,
@@ -26,7 +27,7 @@ def recurse(
     user: Any = None, group: Any = None, dir_mode: Any = None, file_mode: Any = None,
     template: str | None = None, context: dict[str, Any] | None = None,
     defaults: dict[str, Any] | None = None, include_empty: bool = False,
-    backup: str = "", include_pat: str | None = None, exclude_pat: str | None = None,
+    backup: str = "", include_pat: Patterns = None, exclude_pat: Patterns = None,
     maxdepth: int | None = None, replace: bool = True, saltenv: str = "base",
     keep_source: bool = True, show_changes: bool = True,
 ) -> dict[str, Any]:
@@ -139,8 +140,8 @@ def _first_source(ctx: Context, sources: list[str], saltenv: str) -> tuple[str, 
     return None
 
 
-def _wanted(ctx: Context, env: str, prefix: str, top: str, include_pat: str | None,
-            exclude_pat: str | None, maxdepth: int | None,
+def _wanted(ctx: Context, env: str, prefix: str, top: str, include_pat: Patterns,
+            exclude_pat: Patterns, maxdepth: int | None,
             include_empty: bool) -> tuple[dict[str, str], set[str]]:
     """{target file: salt:// url} and the target directories that hold them (or are empty)."""
     client = ctx.fileclient()
@@ -168,7 +169,7 @@ def _wanted(ctx: Context, env: str, prefix: str, top: str, include_pat: str | No
     return files, dirs
 
 
-def _clean(ctx: Context, top: str, keep: set[str], exclude_pat: str | None) -> list[str]:
+def _clean(ctx: Context, top: str, keep: set[str], exclude_pat: Patterns) -> list[str]:
     """Remove (in a real run) what is not kept under `top`; the paths, as Salt lists them."""
     kept = set(keep)
     for path in keep:

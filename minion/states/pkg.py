@@ -22,6 +22,10 @@ __all__ = ["installed", "latest", "mod_init", "purged", "removed"]
 Wanted = dict[str, str | None]
 
 
+# An empty ``pkgs`` list (a loop over an empty pillar list) is nothing to do.
+NOTHING_TO_INSTALL = "No packages to install provided"
+
+
 class _Error(Exception):
     """A bad argument or a failed query: the state fails with this sentence."""
 
@@ -250,6 +254,8 @@ def installed(
         minion call --local state.single pkg.installed nginx
     """
     ret = result.new(name)
+    if isinstance(pkgs, list) and not pkgs:
+        return result.done(ret, NOTHING_TO_INSTALL)
     refresh = check_refresh(ctx.opts, refresh)
     try:
         paths: dict[str, str] = {}
@@ -323,6 +329,8 @@ def latest(
         minion call --local state.single pkg.latest openssl refresh=True
     """
     ret = result.new(name)
+    if isinstance(pkgs, list) and not pkgs:
+        return result.done(ret, NOTHING_TO_INSTALL)
     try:
         names = _names(name, pkgs)
         newest = _by_name(names, _check(ctx.call("pkg.latest_version", *names,

@@ -1,0 +1,3 @@
+vendor-repo-clean:
+  pkgrepo.absent:
+    - name: vendor-repo-that-is-not-a-line
