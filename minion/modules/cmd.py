@@ -25,6 +25,7 @@ __all__ = [
     "run_stderr",
     "run_stdout",
     "script",
+    "shell_",
     "which",
 ]
 
@@ -177,6 +178,33 @@ def run(
     if result.stdout and result.stderr:
         return f"{result.stdout}\n{result.stderr}"
     return result.stdout or result.stderr
+
+
+def shell_(
+    ctx: Context,
+    cmd: str,
+    cwd: str | None = None,
+    stdin: str | None = None,
+    runas: str | None = None,
+    shell: str | None = None,
+    env: EnvArg = None,
+    timeout: float | None = None,
+    ignore_retcode: bool = False,
+    output_loglevel: str | None = None,
+    rstrip: bool = True,
+) -> str:
+    """Run a command line through the shell and return its output, like cmd.run.
+
+    Takes the same arguments as cmd.run; the command always goes through the
+    shell, so pipes, globs and redirections work.
+
+    CLI Example:
+
+        master run '*' cmd.shell 'ls /etc | wc -l'
+    """
+    return run(ctx, cmd, cwd=cwd, stdin=stdin, runas=runas, shell=shell, env=env,
+               python_shell=True, timeout=timeout, ignore_retcode=ignore_retcode,
+               output_loglevel=output_loglevel, rstrip=rstrip)
 
 
 def run_stdout(

@@ -54,7 +54,7 @@ def test_registry_exposes_exactly_all(ctx: Context) -> None:
     ]
     assert sorted(n for n in ctx.registry.functions if n.startswith("cmd.")) == [
         "cmd.has_exec", "cmd.retcode", "cmd.run", "cmd.run_all", "cmd.run_stderr",
-        "cmd.run_stdout", "cmd.script", "cmd.which",
+        "cmd.run_stdout", "cmd.script", "cmd.shell", "cmd.which",
     ]
 
 
