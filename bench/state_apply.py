@@ -3,7 +3,7 @@
 
 Usage: python bench/state_apply.py [N] [--runs R]
 
-Prints the render+compile time alone (state.show_lowstate), the first run
+Prints the render+compile time alone (state.show_low_sls), the first run
 (every file created) and the median of the no-change runs, each as the
 whole `minion call --local` command and as the time the state run itself
 reported (sum of state durations is not used: the wall time of the apply is
@@ -88,7 +88,7 @@ def main() -> int:
         (cdir / "minion").write_text(
             f"id: bench\nfile_client: local\nlog_level: warning\n"
             f"grains:\n  bench_dir: {cdir / 'out'}\n")
-        compile_time, chunks = command(cdir, "state.show_lowstate", "bench")
+        compile_time, chunks = command(cdir, "state.show_low_sls", "bench")
         assert isinstance(chunks, list) and len(chunks) == n, chunks
         first, results = command(cdir, "state.apply", "bench")
         assert isinstance(results, dict) and len(results) == n
@@ -99,14 +99,14 @@ def main() -> int:
             assert isinstance(results, dict)
             assert not any(r["changes"] for r in results.values()), "not idempotent"
             again.append(elapsed)
-        inside = in_process(cdir, "state.show_lowstate", "state.apply")
+        inside = in_process(cdir, "state.show_low_sls", "state.apply")
         print(f"states: {n}")
-        print(f"render + compile (state.show_lowstate, whole command)  {compile_time:6.2f} s")
+        print(f"render + compile (state.show_low_sls, whole command)  {compile_time:6.2f} s")
         print(f"first run, files created (whole command)              {first:6.2f} s")
         print(f"no-change run, median of {runs} (whole command)          "
               f"{statistics.median(again):6.2f} s")
         print(f"render + compile inside one process                   "
-              f"{inside['state.show_lowstate'][0]:6.2f} s")
+              f"{inside['state.show_low_sls'][0]:6.2f} s")
         print(f"no-change state.apply inside one process              "
               f"{inside['state.apply'][0]:6.2f} s")
     return 0
