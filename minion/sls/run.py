@@ -30,7 +30,6 @@ import dataclasses
 import datetime
 import fnmatch
 import inspect
-import os
 import random
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,14 +38,14 @@ from typing import Any
 from minion.context import Context
 from minion.loader import CallError, Registry, signature
 from minion.sls.compile import ENGINE_KEYS, REQUISITE_KEYWORDS, tag
+from minion.sls.conditions import retry_options, run_check
+from minion.sls.requisites import kind_stats, status
 
 REQ_KINDS = ("require", "require_any", "watch", "watch_any", "prereq", "onfail", "onfail_any",
              "onfail_all", "onchanges", "onchanges_any")
 # Order in which call_chunk looks for missing requisites (onfail_all is not run first).
 RUN_FIRST = ("require", "require_any", "watch", "watch_any", "prereq", "onfail", "onfail_any",
              "onchanges", "onchanges_any")
-MAX_RETRY_ATTEMPTS = 100
-MAX_RETRY_INTERVAL = 3600
 
 
 def unused_args(func: Any, chunk: dict[str, Any]) -> list[str]:
@@ -184,8 +183,8 @@ class StateRun:
         for kind, targets in reqs.items():
             source = self.pre if kind == "prereq" else running
             self._join(source, [tag(c) for c in targets])
-            stats.update(_kind_stats(kind, [source.get(tag(c)) for c in targets]))
-        return _status(stats), reqs
+            stats.update(kind_stats(kind, [source.get(tag(c)) for c in targets]))
+        return status(stats), reqs
 
     # -- one chunk -------------------------------------------------------------------
     def call_chunk(self, low: dict[str, Any], running: dict[str, Any],
@@ -387,7 +386,7 @@ class StateRun:
         test = self.test or bool(low.get("__prereq__"))
         ret: dict[str, Any] = {"result": False, "name": low["name"], "changes": {}}
         if any(k in low for k in ("unless", "onlyif", "creates")):
-            ret.update(self._run_check(low))
+            ret.update(run_check(self.ctx, low))
         if ret["result"] is False:
             if low.get("parallel") and not low.get("__prereq__"):
                 ret = self._parallel(low, test, running)
@@ -495,84 +494,6 @@ class StateRun:
         return again
 
     # -- onlyif / unless / creates ----------------------------------------------------
-    def _run_check(self, low: dict[str, Any]) -> dict[str, Any]:
-        ret: dict[str, Any] = {"result": False, "comment": []}
-        for field in ("__sls__", "__id__", "name"):
-            ret[field] = low.get(field)
-        opts = {k: low[k] for k in ("cwd", "runas", "env") if low.get(k)}
-        for key in ("onlyif", "unless", "creates"):
-            if key not in low:
-                continue
-            part = (self._onlyif(low, opts) if key == "onlyif" else
-                    self._unless(low, opts) if key == "unless" else _creates(low))
-            ret["result"] = part["result"] or ret["result"]
-            if part.get("comment") is not None:
-                ret["comment"].append(part["comment"])
-            if "skip_watch" in part:
-                ret["skip_watch"] = part["skip_watch"] or ret.get("skip_watch", False)
-        return ret
-
-    def _command(self, entry: str, opts: dict[str, Any]) -> int:
-        try:
-            result = self.ctx.run(entry, shell=True, cwd=opts.get("cwd"),
-                                  runas=opts.get("runas"), env=opts.get("env"))
-        except Exception:  # a command that cannot start counts as failed
-            return 100
-        return int(result.retcode)
-
-    def _function(self, entry: dict[str, Any]) -> tuple[Any, int]:
-        entry = dict(entry)
-        fun = str(entry.pop("fun"))
-        args = entry.pop("args", [])
-        get_return = entry.pop("get_return", None)
-        ctx = dataclasses.replace(self.ctx, retcode=0)
-        value = ctx.call(fun, *(args if isinstance(args, list) else [args]), **entry)
-        if get_return:
-            for part in str(get_return).split(":"):
-                value = value.get(part) if isinstance(value, dict) else None
-        return value, ctx.retcode
-
-    def _onlyif(self, low: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
-        ret: dict[str, Any] = {"result": False}
-        skip = {"comment": "onlyif condition is false", "skip_watch": True, "result": True}
-        for entry in low["onlyif"] if isinstance(low["onlyif"], list) else [low["onlyif"]]:
-            if isinstance(entry, str):
-                if self._command(entry, opts) != 0:
-                    return {**ret, **skip}
-                ret.update(comment="onlyif condition is true", result=False)
-            elif isinstance(entry, dict):
-                if "fun" not in entry:
-                    return {**ret, "comment": f"no `fun` argument in onlyif: {entry}"}
-                value, code = self._function(entry)
-                if code or not value:
-                    return {**ret, **skip}
-                ret.update(comment="onlyif condition is true", result=False)
-            else:
-                return {"comment": "onlyif execution failed, bad type passed", "result": False}
-        return ret
-
-    def _unless(self, low: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
-        ret: dict[str, Any] = {"result": False}
-        skip = {"comment": "unless condition is true", "skip_watch": True, "result": True}
-        for entry in low["unless"] if isinstance(low["unless"], list) else [low["unless"]]:
-            if isinstance(entry, str):
-                if self._command(entry, opts) == 0:
-                    ret.update(skip)
-                else:
-                    ret.pop("skip_watch", None)
-                    return {**ret, "comment": "unless condition is false", "result": False}
-            elif isinstance(entry, dict):
-                if "fun" not in entry:
-                    return {**ret, "comment": f"no `fun` argument in unless: {entry}"}
-                value, code = self._function(entry)
-                if code == 0 and value:
-                    ret.update(skip)
-                else:
-                    return {**ret, "comment": "unless condition is false", "result": False}
-            else:
-                ret.update(comment="unless condition is false, bad type passed", result=False)
-        return ret
-
     # -- listen ------------------------------------------------------------------------
     def call_listen(self, running: dict[str, Any]) -> dict[str, Any]:
         """After the run: ``mod_watch`` for each listener whose target changed."""
@@ -641,92 +562,3 @@ def _watched_changes(low: dict[str, Any], running: dict[str, Any]) -> list[str]:
         if ret and ret.get("changes"):
             out.append(f"{chunk['state']}: {chunk['__id__']}")
     return out
-
-
-def _creates(low: dict[str, Any]) -> dict[str, Any]:
-    paths = low["creates"]
-    if isinstance(paths, str) and os.path.exists(paths):
-        return {"comment": f"{paths} exists", "result": True, "skip_watch": True}
-    if isinstance(paths, list) and all(os.path.exists(str(p)) for p in paths):
-        return {"comment": "All files in creates exist", "result": True, "skip_watch": True}
-    return {"comment": "Creates files not found", "result": False}
-
-
-def _kind_stats(kind: str, rets: list[dict[str, Any] | None]) -> set[str]:
-    """Salt's per-kind requisite verdicts (met, fail, change, onfail, onchanges...)."""
-    stats: set[str] = set()
-    for ret in rets:
-        if ret is None:
-            stats.add("unmet")
-            continue
-        if kind.startswith("onfail"):
-            if ret["result"] is True:
-                stats.add("onfail")
-                continue
-        elif kind.startswith("onchanges"):
-            stats.add("onchanges" if ret["result"] is False or not ret["changes"]
-                      else "onchangesmet")
-            continue
-        elif ret["result"] is False:
-            stats.add("fail")
-            continue
-        if kind.startswith("watch") and ret["changes"]:
-            stats.add("change")
-            continue
-        prereq = kind.startswith("prereq")
-        if prereq and ret["result"] is None and kind != "prerequired":
-            stats.add("premet")
-        if prereq and ret["result"] is not None:
-            if kind != "prerequired":
-                stats.add("pre")
-        elif ret.get("__state_ran__", True):
-            stats.add("met")
-    if kind.endswith("_any") or kind == "onfail":
-        if ("met" in stats or "change" in stats) and "fail" in stats:
-            stats.discard("fail")
-        if "onchangesmet" in stats:
-            stats.discard("onchanges")
-            stats.discard("fail")
-        if "onfail" in stats and "met" in stats:
-            stats.discard("onfail")
-    if kind.endswith("_all") and "onfail" in stats:
-        stats.discard("met")
-    return stats
-
-
-def _status(stats: set[str]) -> str:
-    if "unmet" in stats:
-        return "unmet"
-    if "fail" in stats:
-        return "fail"
-    if "pre" in stats:
-        return "met" if "premet" in stats else "pre"
-    if "onfail" in stats and "onchangesmet" not in stats:
-        return "onfail"
-    if "onchanges" in stats and "onchangesmet" not in stats:
-        return "onchanges"
-    if "change" in stats:
-        return "change"
-    if "onfail" in stats:
-        return "onfail"
-    return "met"
-
-
-def retry_options(value: Any) -> dict[str, Any]:
-    """Salt's retry settings (attempts, until, interval, splay), bounded for safety."""
-    defaults = {"until": True, "attempts": 2, "splay": 0, "interval": 30}
-    if isinstance(value, bool):
-        conf = dict(defaults) if value else {**defaults, "attempts": 0}
-    elif isinstance(value, dict):
-        types = {"until": bool, "attempts": int, "interval": int, "splay": int}
-        conf = {}
-        for key, kind in types.items():
-            given = value.get(key, defaults[key])
-            ok = isinstance(given, kind) and (kind is bool or not isinstance(given, bool))
-            conf[key] = given if ok else defaults[key]
-    else:
-        conf = dict(defaults)
-    conf["attempts"] = min(conf["attempts"], MAX_RETRY_ATTEMPTS)
-    conf["interval"] = min(max(conf["interval"], 0), MAX_RETRY_INTERVAL)
-    conf["splay"] = min(max(conf["splay"], 0), MAX_RETRY_INTERVAL)
-    return conf
