@@ -17,7 +17,7 @@ import datetime
 from typing import Any
 
 from minion.context import Context
-from minion.modules import postgres
+from minion.modules import _pgsql as postgres
 from minion.states import result
 
 __all__ = ["absent", "present"]

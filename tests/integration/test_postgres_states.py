@@ -22,7 +22,7 @@ import pytest
 
 from minion.context import Context
 from minion.loader import MODULES, Registry
-from minion.modules.postgres import md5_password
+from minion.modules._pgsql import md5_password
 from minion.states import STATE_MODULES
 from tests.cluster import free_port
 from tests.dbserver import unprivileged_user

@@ -12,7 +12,7 @@ import pytest
 from common import config
 from minion.context import Context
 from minion.loader import MODULES, Registry
-from minion.modules import postgres
+from minion.modules import _pgsql, postgres
 from minion.runner import CommandResult
 from minion.states import STATE_MODULES
 
@@ -24,28 +24,28 @@ PG_SCRAM = ("SCRAM-SHA-256$4096:NUBYR6/JgRqEH9r+rnvEqA==$2g+cfhFGTACRzsSFLBA6JZu
 
 
 def test_quoting_keeps_names_and_values_inside_their_quotes() -> None:
-    assert postgres.quote_ident('a"; DROP ROLE x; --') == '"a""; DROP ROLE x; --"'
-    assert postgres.quote_literal("it's") == "'it''s'"
-    assert postgres.quote_literal("a\\'b") == "E'a\\\\''b'"
+    assert _pgsql.quote_ident('a"; DROP ROLE x; --') == '"a""; DROP ROLE x; --"'
+    assert _pgsql.quote_literal("it's") == "'it''s'"
+    assert _pgsql.quote_literal("a\\'b") == "E'a\\\\''b'"
     for bad in ("", "a\0b"):
-        with pytest.raises(postgres.PostgresError):
-            postgres.quote_ident(bad)
-    with pytest.raises(postgres.PostgresError):
-        postgres.quote_literal("x\0")
+        with pytest.raises(_pgsql.PostgresError):
+            _pgsql.quote_ident(bad)
+    with pytest.raises(_pgsql.PostgresError):
+        _pgsql.quote_literal("x\0")
 
 
 def test_password_verifiers() -> None:
-    assert postgres.md5_password("app", "pw") == "md5" + "81ad3d00fcdf98fbc5f8f9a859590b46"
-    assert postgres.verify_password("kat", "pa ss", PG_SCRAM, "scram-sha-256")
-    assert not postgres.verify_password("kat", "pa_ss", PG_SCRAM, "scram-sha-256")
-    assert postgres.verify_password("app", "pw", postgres.md5_password("app", "pw"), True)
-    assert not postgres.verify_password("app", "pw", PG_SCRAM, "md5")
-    assert postgres.encrypt_password("app", "md5abc", "md5") == "md5abc"
-    assert str(postgres.encrypt_password("app", "pw", "scram-sha-256")).startswith(
+    assert _pgsql.md5_password("app", "pw") == "md5" + "81ad3d00fcdf98fbc5f8f9a859590b46"
+    assert _pgsql.verify_password("kat", "pa ss", PG_SCRAM, "scram-sha-256")
+    assert not _pgsql.verify_password("kat", "pa_ss", PG_SCRAM, "scram-sha-256")
+    assert _pgsql.verify_password("app", "pw", _pgsql.md5_password("app", "pw"), True)
+    assert not _pgsql.verify_password("app", "pw", PG_SCRAM, "md5")
+    assert _pgsql.encrypt_password("app", "md5abc", "md5") == "md5abc"
+    assert str(_pgsql.encrypt_password("app", "pw", "scram-sha-256")).startswith(
         "SCRAM-SHA-256$4096:")
-    assert postgres.encrypt_password("app", "pw", False) == "pw"
-    with pytest.raises(postgres.PostgresError, match="Unknown password algorithm"):
-        postgres.encrypt_password("app", "pw", "sha1")
+    assert _pgsql.encrypt_password("app", "pw", False) == "pw"
+    with pytest.raises(_pgsql.PostgresError, match="Unknown password algorithm"):
+        _pgsql.encrypt_password("app", "pw", "sha1")
 
 
 def test_role_sql_quotes_everything_and_sets_only_given_flags() -> None:
@@ -53,7 +53,7 @@ def test_role_sql_quotes_everything_and_sets_only_given_flags() -> None:
                              connlimit=None, inherit=None, createdb=False, createroles=None,
                              superuser=None, replication=True, rolepassword="p'w",
                              valid_until="2030-01-01", current=None)
-    hashed = postgres.md5_password("o'neil", "p'w")
+    hashed = _pgsql.md5_password("o'neil", "p'w")
     assert sql == (f"CREATE ROLE \"o'neil\" WITH NOCREATEDB REPLICATION LOGIN "
                    f"ENCRYPTED PASSWORD '{hashed}' VALID UNTIL '2030-01-01';\n"
                    "GRANT \"g1\" TO \"o'neil\";\nGRANT \"g\"\"2\" TO \"o'neil\";\n")
@@ -160,7 +160,7 @@ def _state(ctx: Context, fun: str, name: str, test: bool = False, **kw: Any) -> 
 
 ROLE = {"superuser": False, "inherits privileges": True, "can create roles": False,
         "can create databases": False, "can login": True, "replication": False,
-        "expiry time": None, "groups": ["g1"], "password": postgres.md5_password("app", "pw")}
+        "expiry time": None, "groups": ["g1"], "password": _pgsql.md5_password("app", "pw")}
 
 
 def test_user_present_predicts_and_updates_only_what_differs() -> None:
@@ -185,7 +185,7 @@ def test_user_present_predicts_and_updates_only_what_differs() -> None:
                  db_host="h", user="postgres")
     assert ret["comment"] == "The user app has been updated"
     assert ret["changes"] == {"app": {"createdb": True, "password": True}}
-    assert calls[0]["rolepassword"] == postgres.md5_password("app", "new")
+    assert calls[0]["rolepassword"] == _pgsql.md5_password("app", "new")
     assert (calls[0]["host"], calls[0]["runas"]) == ("h", "postgres")
 
 
@@ -200,7 +200,7 @@ def test_user_present_creates_with_default_password_and_reports_failure() -> Non
                  encrypted="scram-sha-256")
     assert ret["changes"] == {"new": "Present"}
     assert ret["comment"] == "The user new has been created"
-    assert postgres.verify_password("new", "d", created[0]["rolepassword"], "scram-sha-256")
+    assert _pgsql.verify_password("new", "d", created[0]["rolepassword"], "scram-sha-256")
     ctx = _fake({"postgres.role_get": lambda ctx, name, **kw: None,
                  "postgres.user_create": lambda ctx, **kw: False})
     ret = _state(ctx, "postgres_user.present", "new")
