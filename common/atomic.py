@@ -10,6 +10,9 @@ import secrets
 import stat
 from pathlib import Path
 
+_NAME_MAX = 255  # bytes in one file name on Linux file systems
+_TMP_EXTRA = len(".") + 8 + len("..saline-tmp")
+
 
 class OwnerKept(Exception):
     """The temp file could not be given the old file's owner (caller may write in place)."""
@@ -32,7 +35,11 @@ def write_atomic(path: str | Path, data: bytes, new_mode: int = 0o600,
     except FileNotFoundError:
         old = None
     directory, base = os.path.split(target)
-    tmp = os.path.join(directory or ".", f".{base}.{secrets.token_hex(4)}.saline-tmp")
+    # The temp name adds 21 bytes to the base name: cut the base so that a
+    # file whose own name is as long as the file system allows (a 255-byte
+    # minion id in the key store) can still be written.
+    short = os.fsdecode(os.fsencode(base)[:_NAME_MAX - _TMP_EXTRA])
+    tmp = os.path.join(directory or ".", f".{short}.{secrets.token_hex(4)}.saline-tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -11,6 +11,8 @@ import datetime
 import re
 import threading
 
+# NAME_MAX on Linux: the id is the whole key file name (temp names are cut to
+# fit, see common.atomic), so an id that passes here can always be stored.
 MAX_ID_LENGTH = 255
 _ID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._@+\-]*\Z")
 

@@ -207,3 +207,21 @@ def test_autosign_comment_only(tmp_path: Path) -> None:
     assert autosign_allows(str(path), "anything") is False
     path.write_text("*\n")
     assert autosign_allows(str(path), "anything") is True
+
+
+def test_longest_valid_id_registers_and_moves(store: KeyStore) -> None:
+    # The key store's temp file adds to the id: the longest id the validator
+    # allows must still be written, accepted and denied.
+    from common.ids import MAX_ID_LENGTH, check_minion_id
+
+    longest = "a" * MAX_ID_LENGTH
+    keys = _keys()
+    assert store.register(longest, keys, auto_accept=False) == "pending"
+    assert store.move(longest, "accepted", ("pending",))
+    assert store.accepted(longest) == keys
+    assert store.register(longest, _keys(), auto_accept=False) == "denied"
+    assert store.list()["accepted"] == [longest]
+    leftovers = [p.name for p in store.pki_dir.rglob("*") if p.name.endswith(".saline-tmp")]
+    assert leftovers == []
+    with pytest.raises(InvalidId):
+        check_minion_id("a" * (MAX_ID_LENGTH + 1))
