@@ -10,6 +10,7 @@ dots, symlinks pointing out of the root) is refused.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +22,12 @@ LIST_MAX = 100_000
 INLINE_FILE_MAX = 64 * 1024  # files this small travel inside a listing...
 INLINE_TOTAL_MAX = 8 * 1024 * 1024  # ...up to this much per reply
 _ENCODED = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
+_LOGGED_MAX = 1000
+
+log = logging.getLogger(__name__)
+# Broken symlinks already reported: a listing runs for every minion, and one
+# loop in the roots must not fill the log.
+_logged_links: set[str] = set()
 
 
 class FileServerError(Exception):
@@ -175,7 +182,9 @@ def _walk(root: Path, start: str) -> Iterator[tuple[str, Path, bool]]:
             if entry.is_symlink():
                 try:
                     real = full.resolve()
-                except OSError:
+                except (OSError, RuntimeError) as exc:
+                    # Python 3.11 raises RuntimeError on a symlink loop.
+                    _log_once(full, exc)
                     continue
                 if not _inside(real, root) or not real.exists():
                     continue  # a symlink out of the root is never listed
@@ -186,6 +195,14 @@ def _walk(root: Path, start: str) -> Iterator[tuple[str, Path, bool]]:
                 if is_dir:
                     pending.append(full)
             yield full.relative_to(root).as_posix(), real, is_dir
+
+
+def _log_once(link: Path, exc: BaseException) -> None:
+    key = str(link)
+    if key in _logged_links or len(_logged_links) >= _LOGGED_MAX:
+        return
+    _logged_links.add(key)
+    log.warning("file roots: skipping %s: %s", link, exc)
 
 
 def file_hash(path: Path, form: str = "sha256") -> str:
