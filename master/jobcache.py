@@ -61,6 +61,17 @@ class JobCache:
         )
         return True
 
+    def expected(self, jid: str) -> list[str] | None:
+        """The minions job `jid` was published to; None for an unknown job."""
+        row = self.db.execute("SELECT expected FROM jobs WHERE jid=?", (jid,)).fetchone()
+        if row is None:
+            return None
+        try:
+            expected = codec.loads(row[0])
+        except codec.ProtocolError:  # a damaged row: no minion can be proven targeted
+            return None
+        return [m for m in expected if isinstance(m, str)] if isinstance(expected, list) else None
+
     def list_jobs(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest jobs first, with how many minions returned."""
         rows = self.db.execute(
@@ -104,8 +115,15 @@ class JobCache:
             (minion, codec.dumps(grains), time.time()),
         )
 
-    def all_grains(self) -> dict[str, dict[str, Any]]:
-        return {m: codec.loads(g) for m, g in self.db.execute("SELECT id, grains FROM minions")}
+    def all_grains(self) -> dict[str, Any]:
+        """Each minion's last grains; a row that does not decode reads as None."""
+        grains: dict[str, Any] = {}
+        for minion, data in self.db.execute("SELECT id, grains FROM minions"):
+            try:
+                grains[minion] = codec.loads(data)
+            except codec.ProtocolError:
+                grains[minion] = None
+        return grains
 
     def forget_minion(self, minion: str) -> None:
         self.db.execute("DELETE FROM minions WHERE id=?", (minion,))

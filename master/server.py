@@ -23,13 +23,14 @@ from common.codec import ProtocolError
 from common.crypto import CryptoError, KeyPair, SessionKey
 from common.ids import new_jid
 from common.protocol import BadMessage
+from common.ratelog import RateLog
 from common.transport import TransportError, tcp_address
 from common.transport.aio import Publisher, Server
 from master import local
 from master.jobcache import JobCache
 from master.keys import KeyStore, autosign_allows
 from master.peers import Peers
-from master.resources import Refused, Resources
+from master.resources import Refused, Resources, bounded_grains
 from master.tokens import TokenError, TokenStore
 from master.tracker import Trackers
 
@@ -54,7 +55,7 @@ class Master:
         self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]))
         self.cache = JobCache(Path(opts["cachedir"]))
         self.cache.prune(float(opts["keep_jobs"]))
-        self.grains = self.cache.all_grains()
+        self.grains = bounded_grains(self.cache.all_grains())
         self.trackers = Trackers()
         self.session = SessionKey()
         # Time-based so that a restarted master never reuses a generation.
@@ -68,6 +69,7 @@ class Master:
             "req": self.on_request,
         }
         self.resources = Resources(opts)
+        self.ratelog = RateLog(log)
         self.workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="serve")
         self.boxed_handlers: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
             "hello": self.on_hello,
@@ -199,6 +201,7 @@ class Master:
     def on_hello(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
         grains = body.get("grains")
         if isinstance(grains, dict):
+            self.resources.check_data(minion, "grains", grains)
             # Grains are the minion's word, except its id: that is the key
             # it authenticated with, so pillar templates cannot be fooled.
             grains = {**grains, "id": minion}
@@ -211,6 +214,7 @@ class Master:
         # job cache's SQLite connection belongs to the event loop's thread).
         grains = body.get("grains")
         if isinstance(grains, dict):
+            self.resources.check_data(minion, "grains", grains)
             self.grains[minion] = {**grains, "id": minion}
         return self.resources.compile_pillar(minion, body, self.grains.get(minion))
 
@@ -223,6 +227,10 @@ class Master:
     def on_return(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
         jid = codec.field(body, "jid", str)
         ret = codec.field(body, "ret", dict)
+        if not self._targeted(jid, minion):
+            self.ratelog.warning(f"ret:{minion}", "return from %s for job %s, which is unknown or "
+                                 "did not target it: dropped", minion, jid)
+            return {}
         wanted = {k: ret.get(k) for k in ("return", "success", "retcode", "fun", "duration")}
         if not self.cache.add_return(jid, minion, wanted):
             log.warning("return from %s for unknown job %s dropped", minion, jid)
@@ -231,6 +239,16 @@ class Master:
         if tracker is not None:
             tracker.ret(minion, wanted)
         return {}
+
+    def _targeted(self, jid: str, minion: str) -> bool:
+        # A job this master follows knows its expected minions and its target
+        # (re-judged for a minion whose grains changed after the publish);
+        # an older job (before a restart) only its expected list.
+        tracker = self.trackers.get(jid)
+        if tracker is not None:
+            return tracker.targets(minion)
+        expected = self.cache.expected(jid)
+        return expected is not None and minion in expected
 
     # -- jobs ---------------------------------------------------------------
     def compile_target(self, tgt: Any, tgt_type: str, delimiter: str) -> targeting.Target:
@@ -241,11 +259,17 @@ class Master:
 
     def expected_minions(self, match: targeting.Target) -> list[str]:
         """Accepted minions the target reaches, judged from their last grains."""
-        return [
-            m for m in sorted(self.known_accepted)
-            if match({"id": m, "grains": self.grains.get(m, {}),
-                      "pillar": self.resources.pillars.get(m, {})})
-        ]
+        return [m for m in sorted(self.known_accepted) if self._reaches(match, m)]
+
+    def _reaches(self, match: targeting.Target, minion: str) -> bool:
+        try:
+            return match({"id": minion, "grains": self.grains.get(minion, {}),
+                          "pillar": self.resources.pillars.get(minion, {})})
+        except RecursionError:
+            # Data that slipped past the bounds spoils only its own minion.
+            self.ratelog.warning(f"match:{minion}", "grains or pillar of %s too deep "
+                                 "to match: minion skipped", minion)
+            return False
 
     async def publish(self, req: dict[str, Any]) -> dict[str, Any]:
         """Start a job: record it, publish it, and say whom it should reach."""
@@ -264,7 +288,8 @@ class Master:
             nodegroups=dict(self.opts["nodegroups"]) if uses_groups else {},
         )
         self.cache.add_job(job.to_map(), expected, str(req.get("user") or ""))
-        self.trackers.start(job.jid, expected)
+        self.trackers.start(job.jid, expected, None if match.id_only else (
+            lambda m: m in self.known_accepted and self._reaches(match, m)))
         # A target decided by id alone goes only to those minions' topics, so
         # the others never receive the job at all.
         if match.id_only:

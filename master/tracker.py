@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 KEEP_SECONDS = 3600
@@ -19,11 +20,22 @@ MAX_TRACKED = 2000
 class Tracker:
     jid: str
     expected: list[str]
+    # The job's target, to judge a return from a minion that was not
+    # expected (its grains changed since the master last saw them); None
+    # when the target is decided by id alone, so the expected list is exact.
+    match: Callable[[str], bool] | None = None
     events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     acked: set[str] = dataclasses.field(default_factory=set)
     returned: set[str] = dataclasses.field(default_factory=set)
     changed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     touched: float = dataclasses.field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self._expected = frozenset(self.expected)
+
+    def targets(self, minion: str) -> bool:
+        """True if the job was aimed at `minion` (expected, or matched by its target now)."""
+        return minion in self._expected or (self.match is not None and self.match(minion))
 
     def _notify(self) -> None:
         self.touched = time.monotonic()
@@ -61,9 +73,10 @@ class Trackers:
     def __init__(self) -> None:
         self.jobs: dict[str, Tracker] = {}
 
-    def start(self, jid: str, expected: list[str]) -> Tracker:
+    def start(self, jid: str, expected: list[str],
+              match: Callable[[str], bool] | None = None) -> Tracker:
         self._expire()
-        tracker = Tracker(jid, expected)
+        tracker = Tracker(jid, expected, match)
         self.jobs[jid] = tracker
         return tracker
 

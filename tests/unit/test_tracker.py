@@ -105,3 +105,13 @@ def test_trackers_expire_old() -> None:
     trackers.start("new", [])
     assert trackers.get("old") is None
     assert trackers.get("new") is not None
+
+
+def test_targets_expected_or_matched_now() -> None:
+    from master.tracker import Trackers
+
+    trackers = Trackers()
+    exact = trackers.start("1", ["m1"])
+    assert exact.targets("m1") and not exact.targets("m2")
+    late = trackers.start("2", ["m1"], match=lambda m: m == "m3")
+    assert late.targets("m1") and late.targets("m3") and not late.targets("m2")

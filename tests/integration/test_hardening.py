@@ -1,0 +1,100 @@
+"""Hardening (issue 12) on real daemons on loopback: forged returns, long ids,
+file roots with symlink loops, bounded pending keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import zmq
+
+from common import protocol
+from common.crypto import KeyPair, PeerBox
+from tests.cluster import Cluster, wait_for
+
+
+class FakeMinion:
+    """A minion speaking the real protocol from the test: auth, then boxed requests."""
+
+    def __init__(self, cluster: Cluster, minion_id: str) -> None:
+        self.id = minion_id
+        self.pair = KeyPair.generate()
+        self.sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(f"tcp://127.0.0.1:{cluster.ret_port}")
+        master_pub = KeyPair.load_or_create(cluster.master_dir / "pki", "master").public
+        self.box: PeerBox = self.pair.box_to(master_pub)
+
+    def _ask(self, payload: bytes) -> bytes:
+        self.sock.send_multipart([b"r", payload])
+        assert self.sock.poll(10_000), "no reply from the master"
+        return self.sock.recv_multipart()[1]
+
+    def auth(self) -> str:
+        nonce = b"h" * 24
+        reply = self._ask(protocol.make_auth_request(self.pair, self.id, nonce))
+        return protocol.read_auth_reply(reply, nonce, self.id).status
+
+    def request(self, body: dict[str, Any]) -> dict[str, Any]:
+        reply = self._ask(protocol.make_request(self.box, self.id, body))
+        return protocol.open_reply(reply, self.box)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _job_returns(cluster: Cluster, jid: str) -> dict[str, Any]:
+    proc = cluster.master_cmd("jobs", "show", jid, "--out", "json")
+    assert proc.returncode == 0, proc.stderr
+    return dict(json.loads(proc.stdout)["returns"])
+
+
+def _ret(jid: str) -> dict[str, Any]:
+    return {"kind": "ret", "jid": jid,
+            "ret": {"return": "forged", "success": True, "retcode": 0, "fun": "cmd.run"}}
+
+
+def test_return_from_a_minion_the_job_did_not_target_is_dropped(tmp_path: Path) -> None:
+    cluster = Cluster(tmp_path, auto_accept=True)
+    m2 = FakeMinion(cluster, "m2")
+    try:
+        cluster.start_master()
+        cluster.add_minion("m1")
+        cluster.wait_answer(["m1"])
+        assert m2.auth() == "accepted"
+
+        run = subprocess.Popen(
+            [sys.executable, "-m", "master", "-c", str(cluster.master_dir), "run", "--out",
+             "json", "--static", "-t", "20", "m1", "cmd.run", "sleep 2; echo real"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster.env)
+
+        def running_jid() -> str | None:
+            jobs = json.loads(cluster.master_cmd("jobs", "list", "--out", "json").stdout)
+            return next((j for j, v in jobs.items() if v["Function"] == "cmd.run"), None)
+
+        jid = wait_for(running_jid, 10, what="the cmd.run job in the job cache")
+        # m2's key is accepted and its box is right: only the target says no.
+        reply = m2.request(_ret(jid))
+        assert reply.get("ok") is True, reply
+        out, err = run.communicate(timeout=30)
+        assert run.returncode == 0, err
+        assert json.loads(out) == {"m1": "real"}
+        assert set(_job_returns(cluster, jid)) == {"m1"}
+        assert "return from m2 for job " + jid in cluster.master_log()
+
+        # Control: the same return for a job that did target m2 is recorded.
+        proc = cluster.master_cmd("run", "--async", "*", "test.ping")
+        jid2 = proc.stdout.strip().rsplit(" ", 1)[-1]
+        assert m2.request(_ret(jid2)).get("ok") is True
+        wait_for(lambda: "m2" in _job_returns(cluster, jid2), 10, what="m2's return recorded")
+        # An unknown job id is dropped too, and the master keeps serving.
+        assert m2.request(_ret("20000101000000000000")).get("ok") is True
+        assert "20000101000000000000" not in cluster.master_cmd("jobs", "list").stdout
+        data, proc = cluster.run_json("m1", "test.ping")
+        assert data == {"m1": True}, proc.stderr
+    finally:
+        m2.close()
+        cluster.close()
