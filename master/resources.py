@@ -14,13 +14,55 @@ from typing import Any
 from common import codec
 from common.fileroots import FileRoots, FileServerError
 from common.pillar import PillarCompiler, deep_merge
+from common.ratelog import RateLog
 from master.ext_pillar import ExtPillar
 
 log = logging.getLogger(__name__)
 
+# What a minion says about itself (grains, a pillar override) is kept and
+# walked by every grain or pillar target, so it is bounded before use: real
+# grains nest a few levels and weigh tens of kilobytes.
+MAX_DATA_DEPTH = 64
+MAX_DATA_ITEMS = 200_000
+MAX_DATA_CHARS = 16 * 1024 * 1024
+
 
 class Refused(Exception):
     """A minion request that is understood but not allowed or not possible."""
+
+
+def data_problem(value: Any) -> str | None:
+    """Why `value` is too deep or too big to keep from a minion, or None if it is fine."""
+    # Iterative, so the check itself cannot run out of stack.
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    items = chars = 0
+    while stack:
+        node, depth = stack.pop()
+        items += 1
+        if items > MAX_DATA_ITEMS:
+            return f"more than {MAX_DATA_ITEMS} items"
+        if isinstance(node, str | bytes):
+            chars += len(node)
+            if chars > MAX_DATA_CHARS:
+                return f"more than {MAX_DATA_CHARS} characters"
+        elif isinstance(node, dict | list | tuple):
+            if depth >= MAX_DATA_DEPTH:
+                return f"nested deeper than {MAX_DATA_DEPTH} levels"
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def bounded_grains(grains: dict[str, Any]) -> dict[str, Any]:
+    """The cached grains of each minion, without any that are too deep or too big."""
+    kept = {}
+    for minion, data in grains.items():
+        why = data_problem(data) if isinstance(data, dict) else "not a map"
+        if why is None:
+            kept[minion] = data
+        else:
+            log.warning("cached grains of %s ignored: %s", minion, why)
+    return kept
 
 
 class Resources:
@@ -32,6 +74,15 @@ class Resources:
         self.pillar = PillarCompiler(opts["pillar_roots"], _pillar_opts(opts))
         self.ext = ExtPillar(opts)
         self.pillars: dict[str, dict[str, Any]] = {}
+        self.ratelog = RateLog(log)
+
+    def check_data(self, minion: str, what: str, value: Any) -> None:
+        """Refuse (and log, once a minute per minion) data too deep or too big to keep."""
+        why = data_problem(value)
+        if why is not None:
+            self.ratelog.warning(f"data:{minion}", "%s from %s refused, not stored: %s",
+                                 what, minion, why)
+            raise Refused(f"{what} refused: {why}")
 
     def handlers(self) -> dict[str, Any]:
         return {
@@ -76,9 +127,11 @@ class Resources:
                        grains: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Compile this minion's pillar (inline `pillar` overrides merge last)."""
         grains = grains or {}
+        override = body.get("pillar_override")
+        if isinstance(override, dict) and override:
+            self.check_data(minion, "pillar_override", override)
         pillar = self.pillar.compile(minion, grains)
         deep_merge(pillar, self.ext.compile(minion, grains, pillar))
-        override = body.get("pillar_override")
         if isinstance(override, dict) and override:
             deep_merge(pillar, override)
         else:
