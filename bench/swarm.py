@@ -109,7 +109,7 @@ class Swarm:
         assert self.local is not None
         try:
             return len(self.local.call("status", timeout=10)["connected"])
-        except Exception:  # noqa: BLE001 - the master may be busy; poll again
+        except Exception:  # the master may be busy: poll again
             return -1
 
     def master_proc(self) -> psutil.Process:
@@ -120,7 +120,7 @@ class Swarm:
              timeout: float = 60) -> tuple[int, float, dict[str, Any]]:
         """`master run '*' fun args`: how many returned, the wall time, the returns."""
         start = time.perf_counter()
-        data, proc = self.cluster.run_json("-t", str(int(timeout)), "*", fun, *args,
+        data, _ = self.cluster.run_json("-t", str(int(timeout)), "*", fun, *args,
                                            timeout=timeout + 30)
         wall = time.perf_counter() - start
         return len(data), wall, data
@@ -170,10 +170,10 @@ def run(swarm: Swarm, restart: bool) -> int:
     print(f"{'  master CPU during the ping':<44} {busy:8.2f} s ({100 * busy / wall:.0f}%)")
     again, wall2, _ = swarm.ping()
     print(f"{'master run * test.ping (again)':<44} {wall2:8.2f} s   returned {again}/{n}")
-    echoed, wall_e, data = swarm.ping("test.echo", "hello")
+    _, wall_e, data = swarm.ping("test.echo", "hello")
     good = sum(1 for v in data.values() if v == "hello")
     print(f"{'master run * test.echo hello':<44} {wall_e:8.2f} s   returned {good}/{n}")
-    got, wall_g, data = swarm.ping("grains.item", "os", "roles")
+    _, wall_g, data = swarm.ping("grains.item", "os", "roles")
     good = sum(1 for v in data.values() if isinstance(v, dict) and v.get("os") == "Debian")
     print(f"{'master run * grains.item os roles':<44} {wall_g:8.2f} s   returned {good}/{n}")
     rss = proc.memory_info().rss / 2**20

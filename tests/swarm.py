@@ -77,6 +77,7 @@ class SimMinion:
         self.wake = asyncio.Event()
         self.seen: set[str] = set()
         self.client: Client | None = None
+        self.jobs: set[asyncio.Future[None]] = set()
 
     async def run(self) -> None:
         self.client = Client(self.ret_addr, MAX_MSG)
@@ -200,7 +201,9 @@ class SimMinion:
                 return
         except targeting.TargetError:
             return
-        asyncio.ensure_future(self._run_job(job))
+        task = asyncio.ensure_future(self._run_job(job))
+        self.jobs.add(task)
+        task.add_done_callback(self.jobs.discard)
 
     async def _run_job(self, job: protocol.Job) -> None:
         ack = asyncio.ensure_future(self._send({"kind": "ack", "jid": job.jid}))
