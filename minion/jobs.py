@@ -22,7 +22,6 @@ from minion.executor import execute
 from minion.services import Services
 
 log = logging.getLogger("minion.agent")
-SEEN_JIDS = 10_000
 RETURN_ATTEMPTS = 3
 
 
@@ -69,9 +68,7 @@ class Jobs(Services):
         if job.jid in self.seen:
             log.debug("dropped replayed job %s", job.jid)
             return
-        self.seen[job.jid] = None
-        while len(self.seen) > SEEN_JIDS:
-            self.seen.popitem(last=False)
+        self.seen.add(job.jid)  # on disk before it runs: a replay after a restart is dropped
         if not self._targets_me(job):
             log.debug("job %s is not for this minion", job.jid)
             return

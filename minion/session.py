@@ -22,6 +22,7 @@ from common.ids import check_minion_id
 from common.transport.aio import Client
 from minion.context import Context
 from minion.masterkey import MasterKeyMismatch, MasterPin
+from minion.replay import ReplayStore
 
 UNSENT_MAX = 1000
 
@@ -51,7 +52,7 @@ class MinionState:
         self.key_gen = 0
         self.status = "new"
         self.topic = protocol.minion_topic(self.id)
-        self.seen: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self.seen = ReplayStore(opts["cachedir"])
         self.held: list[dict[str, Any]] = []
         self.unsent: collections.deque[dict[str, Any]] = collections.deque(maxlen=UNSENT_MAX)
         self.wake_auth = asyncio.Event()
