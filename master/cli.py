@@ -135,10 +135,10 @@ def main(argv: list[str] | None = None) -> int:
 def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
     if args.command == "start":
         from common import logs
-        from common.privileges import owned_dirs, switch_user
+        from common.privileges import owned_dirs, owned_files, switch_user
         from master import server
 
-        switch_user(opts["user"], owned_dirs(opts))
+        switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
         logs.setup(args.log_level or opts["log_level"], opts["log_file"])
         return server.run(opts)
     if args.command == "key":

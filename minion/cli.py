@@ -115,10 +115,10 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
     from common import logs
 
     if args.command == "start":
-        from common.privileges import owned_dirs, switch_user
+        from common.privileges import owned_dirs, owned_files, switch_user
         from minion import agent
 
-        switch_user(opts["user"], owned_dirs(opts))
+        switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
         logs.setup(args.log_level or opts["log_level"], opts["log_file"])
         return agent.run(opts, build_context(opts, cdir))
     if args.command == "call":

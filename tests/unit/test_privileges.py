@@ -3,9 +3,11 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +16,6 @@ from common.config import ConfigError
 from common.privileges import switch_user
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = """
-import os, sys
-from common.privileges import switch_user
-switch_user(sys.argv[1], [sys.argv[2]])
-print(os.getuid(), os.getgid(), os.stat(sys.argv[2] + "/inner/file").st_uid)
-"""
 
 
 def test_unknown_user_is_a_config_error() -> None:
@@ -32,31 +28,87 @@ def test_no_user_means_no_change() -> None:
     switch_user(pwd.getpwuid(os.getuid()).pw_name, [])
 
 
-@pytest.mark.skipif(os.getuid() != 0, reason="needs root to switch users")
-def test_root_drops_to_the_user_and_hands_over_its_dirs() -> None:
-    # pytest's tmp tree is 0700 root; the daemon's dirs must be reachable.
+def _switch(user: str, dirs: list[Path], files: list[Path]) -> subprocess.CompletedProcess[str]:
+    """Run switch_user as root in a child (a switch cannot be undone)."""
+    script = (
+        "import os, sys\n"
+        "from common.config import ConfigError\n"
+        "from common.privileges import switch_user\n"
+        "n = int(sys.argv[2])\n"
+        "try:\n"
+        "    switch_user(sys.argv[1], sys.argv[3:3 + n], sys.argv[3 + n:])\n"
+        "except ConfigError as exc:\n"
+        "    sys.exit(f'error: {exc}')\n"
+        "print(os.getuid(), os.getgid())\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script, user, str(len(dirs)), *map(str, dirs), *map(str, files)],
+        cwd=ROOT, capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    # Outside pytest's 0700 tmp tree, so that `nobody` can reach it.
     base = Path(tempfile.mkdtemp(prefix="saline-priv-"))
     base.chmod(0o755)
-    owned = base / "owned"
-    (owned / "inner").mkdir(parents=True)
-    (owned / "inner" / "file").write_text("x")
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, "nobody", str(owned)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 0, proc.stderr
-    nobody = pwd.getpwnam("nobody")
     try:
-        assert proc.stdout.split() == [str(nobody.pw_uid), str(nobody.pw_gid),
-                                       str(nobody.pw_uid)]
+        yield base
     finally:
         shutil.rmtree(base)
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to switch users")
-def test_unreachable_dirs_are_one_clear_line(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, "nobody", str(tmp_path / "d")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=30)
+def test_root_hands_over_only_what_it_created(shared: Path) -> None:
+    nobody = pwd.getpwnam("nobody")
+    logs = shared / "log"  # like /var/log: root's, holding other files
+    (logs / "other").mkdir(parents=True)
+    (logs / "other" / "syslog").write_text("x")
+    logs.chmod(0o777)  # writable by all, still not saline's to take
+    pki = shared / "new" / "deeper" / "pki"
+    proc = _switch("nobody", [pki], [logs / "saline.log"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(nobody.pw_uid), str(nobody.pw_gid)]
+    for made in (shared / "new", shared / "new" / "deeper", pki, logs / "saline.log"):
+        assert made.stat().st_uid == nobody.pw_uid, made
+    assert stat.S_IMODE(pki.stat().st_mode) == 0o700
+    for kept in (shared, logs, logs / "other", logs / "other" / "syslog"):
+        assert kept.stat().st_uid == 0, kept
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o777
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to switch users")
+def test_existing_dirs_and_files_are_never_taken_over(shared: Path) -> None:
+    existing = shared / "existing"
+    (existing / "inner").mkdir(parents=True)
+    (existing / "inner" / "file").write_text("x")
+    existing.chmod(0o755)
+    proc = _switch("nobody", [existing], [])
     assert proc.returncode == 1
-    assert "'nobody' cannot reach" in proc.stderr
+    assert f"'nobody' cannot use {existing}" in proc.stderr
+    assert {p.stat().st_uid for p in [existing, *existing.rglob("*")]} == {0}
+
+    log_file = shared / "root.log"
+    log_file.write_text("old\n")
+    proc = _switch("nobody", [shared / "fresh"], [log_file])
+    assert proc.returncode == 1
+    assert f"'nobody' cannot write {log_file}" in proc.stderr
+    assert log_file.stat().st_uid == 0 and log_file.read_text() == "old\n"
+
+    # A symlink planted where the log file goes is not followed.
+    target = shared / "target"
+    target.write_text("")
+    os.symlink(target, shared / "planted.log")
+    proc = _switch("nobody", [shared / "fresh2"], [shared / "planted.log"])
+    assert proc.returncode == 1
+    assert target.stat().st_uid == 0
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to switch users")
+def test_unreachable_dirs_are_one_clear_line(tmp_path: Path) -> None:
+    # Created and handed over, but behind pytest's 0700 tmp dir.
+    proc = _switch("nobody", [tmp_path / "d"], [])
+    assert proc.returncode == 1
+    assert "'nobody' cannot use" in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.skipif(os.getuid() == 0, reason="checks the refusal of a non-root user")
