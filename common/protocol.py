@@ -8,6 +8,7 @@ first, then the version and kind, and only then builds a value.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from typing import Any
 
@@ -20,6 +21,11 @@ from common.ids import InvalidId, check_minion_id
 # signed auth requests, jobs and boxed requests (replay window).
 CLOCK_WINDOW = 300.0
 NONCE_SIZE = 24
+# The whole frame of an auth reply: the envelope around at most AUTH_MAX
+# signed bytes.
+AUTH_REPLY_MAX = 2 * codec.AUTH_MAX
+# Error texts travel in clear envelopes, whose strings are bounded.
+ERROR_TEXT_MAX = 500
 
 TOPIC_ALL = b"\x00all"
 TOPIC_NOTICE = b"\x00notice"
@@ -47,7 +53,11 @@ def _fresh(ts: Any, now: float | None = None) -> float:
     if not isinstance(ts, int | float) or isinstance(ts, bool):
         raise BadMessage("timestamp missing")
     now = time.time() if now is None else now
-    if abs(now - ts) > CLOCK_WINDOW:
+    # NaN compares false with everything, so `abs(now - nan) > window` would
+    # let it through: only a finite time can be fresh.
+    if not math.isfinite(ts):
+        raise BadMessage("timestamp is not a finite number")
+    if not abs(now - ts) <= CLOCK_WINDOW:
         raise BadMessage(f"timestamp {ts:.0f} is outside the {CLOCK_WINDOW:.0f} s window")
     return float(ts)
 
@@ -62,8 +72,30 @@ def _keys(msg: dict[str, Any]) -> PublicKeys:
 def _open_signed(data: dict[str, Any], signer: bytes) -> dict[str, Any]:
     signed = field(data, "signed", bytes)
     try:
-        return codec.unpack(verify(signer, signed))
-    except CryptoError as exc:
+        return codec.unpack(verify(signer, signed), limits=codec.AUTH)
+    except (CryptoError, ProtocolError) as exc:
+        raise BadMessage(str(exc)) from None
+
+
+def open_envelope(data: bytes, kinds: tuple[str, ...]) -> dict[str, Any]:
+    """Decode the outer map of a frame from an unauthenticated peer.
+
+    Only one flat map of a few short fields (and one binary) is read, so the
+    work is bounded by the frame's size whatever it holds; the contents
+    are decoded only after their signature or box is checked.
+    """
+    return codec.unpack(data, kinds, codec.envelope(max(len(data), 1)))
+
+
+def _peek_signed(data: dict[str, Any], kind: str) -> dict[str, Any]:
+    # The signer's key travels inside the signed bytes: read them (a small
+    # flat map, tightly bounded) only to learn the key to verify with.
+    signed = field(data, "signed", bytes)
+    if not 64 < len(signed) <= 64 + codec.AUTH_MAX:
+        raise BadMessage(f"{kind} of {len(signed)} signed bytes: too short or too long")
+    try:
+        return codec.unpack(signed[64:], (kind,), codec.AUTH)
+    except ProtocolError as exc:
         raise BadMessage(str(exc)) from None
 
 
@@ -95,16 +127,9 @@ def make_auth_request(pair: KeyPair, minion_id: str, nonce: bytes,
 
 def read_auth_request(data: dict[str, Any]) -> AuthRequest:
     """Verify an auth request against the key it carries and check its fields."""
-    signed = field(data, "signed", bytes)
-    if len(signed) < 64:
-        raise BadMessage("auth request too short")
     # The signing key is inside the signed bytes; peek at it, then verify.
     # This proves the sender holds the private key it presents.
-    try:
-        claimed = codec.unpack(signed[64:], ("auth",))
-    except ProtocolError as exc:
-        raise BadMessage(str(exc)) from None
-    keys = _keys(claimed)
+    keys = _keys(_peek_signed(data, "auth"))
     msg = _open_signed(data, keys.sign)
     try:
         minion_id = check_minion_id(msg.get("id"))
@@ -146,17 +171,13 @@ def make_auth_reply(
 def read_auth_reply(data: bytes, nonce: bytes, minion_id: str) -> AuthReply:
     """Verify the master's reply against the key it carries; caller pins or compares."""
     try:
-        outer = codec.unpack(data, ("auth_reply", "error"))
+        # An auth reply is small: anything bigger is refused unread.
+        outer = codec.unpack(data, ("auth_reply", "error"), codec.envelope(AUTH_REPLY_MAX))
     except ProtocolError as exc:
         raise BadMessage(str(exc)) from None
     if outer["kind"] == "error":
         raise BadMessage(f"master refused: {outer.get('error')}")
-    signed = field(outer, "signed", bytes)
-    try:
-        claimed = codec.unpack(signed[64:], ("auth_reply",))
-    except ProtocolError as exc:
-        raise BadMessage(str(exc)) from None
-    master = _keys(claimed)
+    master = _keys(_peek_signed(outer, "auth_reply"))
     msg = _open_signed(outer, master.sign)
     if msg.get("nonce") != nonce or msg.get("id") != minion_id:
         raise BadMessage("auth reply does not answer our request")
@@ -278,7 +299,7 @@ def make_reply(box: PeerBox, body: dict[str, Any]) -> bytes:
 def open_reply(data: bytes, box: PeerBox) -> dict[str, Any]:
     """Open the master's boxed reply; an `error` reply is returned as such."""
     try:
-        outer = codec.unpack(data, ("rep", "error"))
+        outer = open_envelope(data, ("rep", "error"))
         if outer["kind"] == "error":
             return {"kind": "error", "error": str(outer.get("error")), "trusted": False}
         return codec.unpack(box.decrypt(field(outer, "box", bytes)), ("rep",))
@@ -288,4 +309,4 @@ def open_reply(data: bytes, box: PeerBox) -> dict[str, Any]:
 
 def error_reply(text: str) -> bytes:
     """A clear, unsigned error: only ever a hint to the receiver."""
-    return codec.pack({"kind": "error", "error": text})
+    return codec.pack({"kind": "error", "error": text[:ERROR_TEXT_MAX]})

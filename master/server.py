@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from common import codec, protocol, targeting
+from common import codec, fields, protocol, targeting
 from common.codec import ProtocolError
 from common.crypto import CryptoError, KeyPair, SessionKey
 from common.ids import new_jid
@@ -126,7 +126,9 @@ class Master:
         try:
             reply = await self.dispatch(payload)
         except (BadMessage, ProtocolError) as exc:
-            log.warning("rejected a request: %s", exc)
+            # Once a minute per connection: a peer repeating bad frames must
+            # not fill the log.
+            self.ratelog.warning(f"rejected:{peer.hex()}", "rejected a request: %s", exc)
             reply = protocol.error_reply(str(exc))
         except Exception:
             log.exception("request handler failed")
@@ -134,7 +136,7 @@ class Master:
         await server.send(peer, rid, reply)
 
     async def dispatch(self, payload: bytes) -> bytes:
-        msg = codec.unpack(payload, tuple(self.request_handlers))
+        msg = protocol.open_envelope(payload, tuple(self.request_handlers))
         return await self.request_handlers[msg["kind"]](msg)
 
     # -- auth ---------------------------------------------------------------
@@ -187,6 +189,7 @@ class Master:
         self.peers.seen(minion)
         handler = self.boxed_handlers[body["kind"]]
         try:
+            fields.check_request(body)
             if body["kind"] in THREADED:
                 loop = asyncio.get_running_loop()
                 extra = await loop.run_in_executor(self.workers, handler, minion, body)
