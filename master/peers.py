@@ -14,13 +14,18 @@ import time
 from common.crypto import KeyPair, PeerBox, PublicKeys
 from master.keys import KeyStore
 
+# Connections remembered per minion (its daemon, a `minion call`, ...).
+MAX_ROUTES = 8
+
 
 @dataclasses.dataclass
 class Peer:
     keys: PublicKeys
     box: PeerBox
     stamp: tuple[int, int]
-    last_seen: float = 0.0
+    last_seen: float = float("-inf")
+    # Routing ids of the connections its requests came on, oldest first.
+    routes: dict[bytes, None] = dataclasses.field(default_factory=dict)
 
 
 class Peers:
@@ -32,6 +37,7 @@ class Peers:
         # A minion missing about two heartbeats is no longer connected.
         self.window = 2.5 * heartbeat
         self._peers: dict[str, Peer] = {}
+        self._route_ids: dict[bytes, set[str]] = {}  # connection -> minions heard on it
 
     def get(self, minion_id: str) -> Peer | None:
         """The accepted peer `minion_id`, or None if its key is not accepted."""
@@ -48,17 +54,53 @@ class Peers:
         keys = self.store.accepted(minion_id)
         if keys is None:
             return None
-        last_seen = peer.last_seen if peer is not None and peer.keys == keys else 0.0
-        peer = Peer(keys, self.pair.box_to(keys), stamp, last_seen)
+        same = peer is not None and peer.keys == keys
+        last_seen = peer.last_seen if peer is not None and same else float("-inf")
+        routes = peer.routes if peer is not None and same else {}
+        peer = Peer(keys, self.pair.box_to(keys), stamp, last_seen, routes)
         self._peers[minion_id] = peer
         return peer
 
-    def seen(self, minion_id: str) -> None:
+    def seen(self, minion_id: str, route: bytes | None = None) -> None:
+        """Note traffic from `minion_id`, on the connection `route` if known."""
         peer = self.get(minion_id)
+        if peer is None:
+            return
+        peer.last_seen = time.monotonic()
+        if route is None or route in peer.routes:
+            return
+        peer.routes[route] = None
+        self._route_ids.setdefault(route, set()).add(minion_id)
+        if len(peer.routes) > MAX_ROUTES:
+            self._unlink(next(iter(peer.routes)), minion_id)
+
+    def disconnected(self, route: bytes) -> list[str]:
+        """Note that connection `route` closed; the minions now without any connection."""
+        gone = []
+        for minion_id in sorted(self._route_ids.pop(route, ())):
+            peer = self._peers.get(minion_id)
+            if peer is None:
+                continue
+            peer.routes.pop(route, None)
+            if not peer.routes:
+                peer.last_seen = float("-inf")
+                gone.append(minion_id)
+        return gone
+
+    def _unlink(self, route: bytes, minion_id: str) -> None:
+        peer = self._peers.get(minion_id)
         if peer is not None:
-            peer.last_seen = time.monotonic()
+            peer.routes.pop(route, None)
+        ids = self._route_ids.get(route)
+        if ids is not None:
+            ids.discard(minion_id)
+            if not ids:
+                del self._route_ids[route]
 
     def forget(self, minion_id: str) -> None:
+        peer = self._peers.get(minion_id)
+        for route in list(peer.routes if peer is not None else ()):
+            self._unlink(route, minion_id)
         self._peers.pop(minion_id, None)
 
     def connected(self, minion_id: str) -> bool:

@@ -1,9 +1,10 @@
 """`master run`: publish a job, stream returns, say who did not answer.
 
 The command stops as soon as every targeted minion has returned or is known
-not to be connected; minions that acknowledged the job but did not return
-before the timeout are reported as still running (their returns land in the
-job cache later).
+not to be connected (its connection closed or its heartbeats stopped, even
+after it acknowledged the job); connected minions that acknowledged the job
+but did not return before the timeout are reported as still running (their
+returns land in the job cache later).
 """
 
 from __future__ import annotations
@@ -126,11 +127,8 @@ class Follow:
 
     def _done(self) -> bool:
         # Waiting longer cannot help for a minion that returned, or that is
-        # not connected and never acknowledged the job.
-        return all(
-            m in self.returns or (not self.connected.get(m) and m not in self.acked)
-            for m in self.expected
-        )
+        # not connected (a minion that died mid-job never returns).
+        return all(m in self.returns or not self.connected.get(m) for m in self.expected)
 
     def _on_return(self, event: dict[str, Any]) -> None:
         minion = event["minion"]
@@ -163,12 +161,12 @@ class Follow:
                     code = 1
                 continue
             code = 1
-            if minion in self.acked:
+            if not self.connected.get(minion):
+                why = "not connected"
+            elif minion in self.acked:
                 why = (f"still running: acknowledged, no return within {self.timeout:g} s; "
                        f"see `master jobs show {self.jid}`")
-            elif self.connected.get(minion):
-                why = f"no response: connected, but did not acknowledge within {self.timeout:g} s"
             else:
-                why = "not connected"
+                why = f"no response: connected, but did not acknowledge within {self.timeout:g} s"
             print(f"{minion}: {why}", file=sys.stderr)
         return code

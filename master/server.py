@@ -28,7 +28,7 @@ from common.transport import TransportError, tcp_address
 from common.transport.aio import Publisher, Server
 from master import local
 from master.jobcache import JobCache
-from master.keys import KeyStore, autosign_allows
+from master.keys import KeyStore, TooManyPending, autosign_allows
 from master.peers import Peers
 from master.resources import Refused, Resources, bounded_grains
 from master.tokens import TokenError, TokenStore
@@ -40,7 +40,8 @@ KEY_WATCH_SECONDS = 1.0
 MAX_IN_FLIGHT = 256
 # Boxed requests whose work is slow or blocking: run in worker threads.
 THREADED = frozenset({"pillar", "file_list", "file_stat", "file_read"})
-Handler = Callable[[dict[str, Any]], Awaitable[bytes]]
+# A request handler gets the message and the routing id of the connection.
+Handler = Callable[[dict[str, Any], bytes], Awaitable[bytes]]
 
 
 class Master:
@@ -50,7 +51,7 @@ class Master:
         self.opts = opts
         pki = Path(opts["pki_dir"])
         self.pair = KeyPair.load_or_create(pki, "master")
-        self.store = KeyStore(pki)
+        self.store = KeyStore(pki, int(opts["max_pending_keys"]))
         self.tokens = TokenStore(pki)
         self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]))
         self.cache = JobCache(Path(opts["cachedir"]))
@@ -62,7 +63,7 @@ class Master:
         self.key_gen = time.time_ns() // 1_000_000
         self.seq = 0
         self.publisher: Publisher | None = None
-        self.known_accepted = set(self.store.list()["accepted"])
+        self.known_accepted = set(self.store.ids("accepted"))
         self.stopping = asyncio.Event()
         self.request_handlers: dict[str, Handler] = {
             "auth": self.on_auth,
@@ -86,7 +87,7 @@ class Master:
         opts = self.opts
         iface, size = opts["interface"], int(opts["max_msg_size"])
         self.publisher = Publisher(tcp_address(iface, opts["publish_port"]), size)
-        ret_server = Server(tcp_address(iface, opts["ret_port"]), size)
+        ret_server = Server(tcp_address(iface, opts["ret_port"]), size, self._on_disconnect)
         local_server = local.bind(self, size)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -124,7 +125,7 @@ class Master:
 
     async def _answer(self, server: Server, peer: bytes, rid: bytes, payload: bytes) -> None:
         try:
-            reply = await self.dispatch(payload)
+            reply = await self.dispatch(payload, peer)
         except (BadMessage, ProtocolError) as exc:
             # Once a minute per connection: a peer repeating bad frames must
             # not fill the log.
@@ -135,12 +136,18 @@ class Master:
             reply = protocol.error_reply("internal error")
         await server.send(peer, rid, reply)
 
-    async def dispatch(self, payload: bytes) -> bytes:
+    async def dispatch(self, payload: bytes, route: bytes = b"") -> bytes:
         msg = protocol.open_envelope(payload, tuple(self.request_handlers))
-        return await self.request_handlers[msg["kind"]](msg)
+        return await self.request_handlers[msg["kind"]](msg, route)
+
+    def _on_disconnect(self, route: bytes) -> None:
+        # A minion whose every connection closed (killed, stopped) is not
+        # connected: `master run` stops waiting for it at once.
+        for minion in self.peers.disconnected(route):
+            log.info("minion %s disconnected", minion)
 
     # -- auth ---------------------------------------------------------------
-    async def on_auth(self, msg: dict[str, Any]) -> bytes:
+    async def on_auth(self, msg: dict[str, Any], route: bytes = b"") -> bytes:
         req = protocol.read_auth_request(msg)
         if req.token is not None and self._token_admits(req):
             status = self.store.admit(req.minion_id, req.keys)
@@ -148,7 +155,13 @@ class Master:
             auto = bool(self.opts["auto_accept"]) or autosign_allows(
                 self.opts["autosign_file"], req.minion_id
             )
-            status = self.store.register(req.minion_id, req.keys, auto)
+            try:
+                status = self.store.register(req.minion_id, req.keys, auto)
+            except TooManyPending as exc:
+                # One source for all: a flood of new ids logs once a minute.
+                self.ratelog.warning("max_pending_keys", "new key of %s refused: %s",
+                                     req.minion_id, exc)
+                return protocol.error_reply(f"key not recorded: {exc}; try later")
         session = None
         if status == "accepted":
             session = self.session
@@ -179,14 +192,14 @@ class Master:
         return True
 
     # -- boxed requests -----------------------------------------------------
-    async def on_request(self, msg: dict[str, Any]) -> bytes:
+    async def on_request(self, msg: dict[str, Any], route: bytes = b"") -> bytes:
         minion = protocol.request_sender(msg)
         peer = self.peers.get(minion)
         if peer is None:
             log.warning("request from %s, whose key is not accepted: refused", minion)
             return protocol.error_reply("not accepted")
         body = protocol.open_request(msg, peer.box)
-        self.peers.seen(minion)
+        self.peers.seen(minion, route or None)
         handler = self.boxed_handlers[body["kind"]]
         try:
             fields.check_request(body)
@@ -330,7 +343,9 @@ class Master:
         The caller's lists are merged with what the key store shows now, so
         a change is acted on once whoever notices it first.
         """
-        now = set(self.store.list()["accepted"])
+        # Listed only when the accepted directory changed (pending keys,
+        # however many, are never listed here).
+        now = set(self.store.ids("accepted"))
         removed = sorted(set(removed) | (self.known_accepted - now))
         accepted = sorted((set(accepted) | (now - self.known_accepted)) & now)
         self.known_accepted = now

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from minion.reaper import Reaper
+
 
 @dataclasses.dataclass
 class CommandResult:
@@ -60,6 +62,9 @@ class SubprocessRunner:
         # Each live command and the thread (job) that started it.
         self._live: dict[subprocess.Popen[bytes], int] = {}
         self._lock = threading.Lock()
+        # Each command is its own process group, which the reaper kills if
+        # this process dies first (even by SIGKILL).
+        self.reaper = Reaper()
 
     def terminate_all(self, thread: int | None = None) -> int:
         """Kill the process groups of running commands (all, or one job thread's)."""
@@ -111,6 +116,7 @@ class SubprocessRunner:
             return CommandResult("", f"{argv[0]}: {exc}", 127)
         with self._lock:
             self._live[proc] = threading.get_ident()
+        self.reaper.watch(proc.pid)
         try:
             data = stdin.encode() if stdin is not None else None
             out, err = proc.communicate(data, timeout=timeout)
@@ -125,6 +131,7 @@ class SubprocessRunner:
         finally:
             with self._lock:
                 self._live.pop(proc, None)
+            self.reaper.unwatch(proc.pid)
         retcode = proc.returncode if not timed_out else 124
         return CommandResult(
             _text(out), _text(err), retcode, pid=proc.pid, timed_out=timed_out

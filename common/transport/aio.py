@@ -112,15 +112,46 @@ class Subscriber(_Socket):
 
 
 class Server(_Socket):
-    """ROUTER socket: receive (peer, request id, payload), reply to a peer."""
+    """ROUTER socket: receive (peer, request id, payload), reply to a peer.
 
-    def __init__(self, address: str, max_msg_size: int) -> None:
+    With `on_disconnect`, each peer connection that closes is reported by
+    its routing id (the `peer` its requests came with).
+    """
+
+    def __init__(self, address: str, max_msg_size: int,
+                 on_disconnect: Callable[[bytes], None] | None = None) -> None:
         super().__init__(zmq.ROUTER, address, max_msg_size)
+        self._on_disconnect = on_disconnect
+        # The socket (fd) each peer's last request came on; the monitor
+        # names a closed connection by its fd (ROUTER_NOTIFY is draft-only).
+        self._fd_peer: dict[int, bytes] = {}
+        if on_disconnect is not None:
+            mon = self.sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            self._monitor_task = asyncio.ensure_future(self._watch_disconnects(mon))
         options.bind(self.sock, address)
+
+    async def _watch_disconnects(self, mon: zmq.asyncio.Socket) -> None:
+        assert self._on_disconnect is not None
+        try:
+            while True:
+                event = parse_monitor_message(await mon.recv_multipart())
+                peer = self._fd_peer.pop(int(event["value"]), None)
+                if event["event"] == zmq.EVENT_DISCONNECTED and peer is not None:
+                    self._on_disconnect(peer)
+        except (asyncio.CancelledError, zmq.ZMQError):
+            pass
+        finally:
+            mon.close(linger=0)
 
     async def recv(self) -> tuple[bytes, bytes, bytes]:
         while True:
-            frames = await self.sock.recv_multipart()
+            if self._on_disconnect is None:
+                frames = await self.sock.recv_multipart()
+            else:
+                parts = await self.sock.recv_multipart(copy=False)
+                frames = [part.bytes for part in parts]
+                if len(frames) == 3:
+                    self._fd_peer[int(parts[2].get(zmq.SRCFD))] = frames[0]
             if len(frames) == 3:
                 return frames[0], frames[1], frames[2]
             log.warning("%s: dropped a request with %d frames", self.address, len(frames))
