@@ -47,7 +47,7 @@ def peak_rss(pid: int) -> Iterator[list[int]]:
 
 def test_sixty_mib_frame_of_empty_maps_costs_the_master_little(tmp_path: Path) -> None:
     cluster = Cluster(tmp_path, auto_accept=True)
-    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     try:
         cluster.start_master()
@@ -95,7 +95,7 @@ def test_eight_mib_reply_costs_the_minion_little(tmp_path: Path) -> None:
     # A fake master on the return port answers every request with 8 MiB of
     # empty maps; the minion must refuse them unread and keep trying.
     cluster = Cluster(tmp_path)
-    fake = zmq.Context.instance().socket(zmq.ROUTER)
+    fake: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.ROUTER)
     fake.setsockopt(zmq.LINGER, 0)
     port = free_port()
     fake.bind(f"tcp://127.0.0.1:{port}")
