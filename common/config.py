@@ -44,6 +44,7 @@ MASTER_DEFAULTS: dict[str, Any] = {
     "nodegroups": {},
     "timeout": 5,
     "keep_jobs": 24,
+    "max_pending_keys": 10_000,
     "user": None,
     "max_msg_size": 64 * 1024 * 1024,
     "heartbeat_interval": 5,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
+import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from common.crypto import CryptoError, PublicKeys, ensure_private_dir, write_private
@@ -18,16 +20,67 @@ from common.ids import check_minion_id
 log = logging.getLogger(__name__)
 
 STATES = ("accepted", "pending", "rejected", "denied")
+# A state directory is listed again when its mtime changes, and at least this
+# often anyway: a change made in the same clock tick as the last listing
+# leaves the mtime as it was.
+RESCAN_SECONDS = 30.0
+RACY_NS = 50_000_000
+
+
+class TooManyPending(Exception):
+    """A new key was refused: `max_pending_keys` keys are waiting already."""
+
+
+class _DirWatch:
+    """What one state directory holds, listed again only when it changed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.stamp: tuple[int, int] | None = None
+        self.scanned = 0.0
+        self.scanned_ns = 0
+        self.names: set[str] = set()
+
+    def stamp_now(self) -> tuple[int, int]:
+        st = os.stat(self.path)
+        return (st.st_mtime_ns, st.st_ino)
+
+    def current(self) -> AbstractSet[str]:
+        stamp = self.stamp_now()
+        now = time.monotonic()
+        # The mtime clock is coarse: a change in the same tick as the last
+        # listing would not move it, so a listing made while the mtime was
+        # fresh is made once more when it no longer is.
+        racy = stamp == self.stamp and self.scanned_ns - stamp[0] < RACY_NS < (
+            time.time_ns() - stamp[0])
+        if stamp != self.stamp or racy or now - self.scanned > RESCAN_SECONDS:
+            with os.scandir(self.path) as entries:
+                self.names = {e.name for e in entries
+                              if not e.name.startswith(".") and e.is_file(follow_symlinks=False)}
+            self.stamp, self.scanned, self.scanned_ns = stamp, now, time.time_ns()
+        return self.names
+
+    def added(self, name: str, before: tuple[int, int]) -> None:
+        """Count our own new file `name` without listing the directory again.
+
+        `before` is the directory's stamp just before the write: if something
+        else changed it since the last listing, the next look lists it again.
+        """
+        self.names.add(name)
+        if before == self.stamp:
+            self.stamp = self.stamp_now()
 
 
 class KeyStore:
     """Read and change minion key states under one pki dir."""
 
-    def __init__(self, pki_dir: Path) -> None:
+    def __init__(self, pki_dir: Path, max_pending: int | None = None) -> None:
         self.pki_dir = Path(pki_dir)
+        self.max_pending = max_pending
         ensure_private_dir(self.pki_dir)
         for state in STATES:
             ensure_private_dir(self.pki_dir / state)
+        self._watch = {state: _DirWatch(self.pki_dir / state) for state in STATES}
 
     def _path(self, state: str, minion_id: str) -> Path:
         return self.pki_dir / state / check_minion_id(minion_id)
@@ -39,6 +92,10 @@ class KeyStore:
             names = (p.name for p in (self.pki_dir / state).iterdir() if p.is_file())
             out[state] = sorted(n for n in names if not n.startswith("."))
         return out
+
+    def ids(self, state: str) -> AbstractSet[str]:
+        """The ids in `state`; the directory is listed only when it changed."""
+        return self._watch[state].current()
 
     def state_of(self, minion_id: str) -> str | None:
         for state in STATES:
@@ -78,7 +135,12 @@ class KeyStore:
         if state == "denied":
             return "denied"
         new_state = "accepted" if auto_accept else "pending"
+        if (new_state == "pending" and self.max_pending is not None
+                and len(self.ids("pending")) >= self.max_pending):
+            raise TooManyPending(f"{self.max_pending} keys are pending already (max_pending_keys)")
+        before = self._watch[new_state].stamp_now()
         write_private(self._path(new_state, minion_id), keys.dumps().encode())
+        self._watch[new_state].added(minion_id, before)
         log.info("minion %s key is %s (fingerprint %s)", minion_id, new_state, keys.fingerprint())
         return new_state
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -225,3 +227,58 @@ def test_longest_valid_id_registers_and_moves(store: KeyStore) -> None:
     assert leftovers == []
     with pytest.raises(InvalidId):
         check_minion_id("a" * (MAX_ID_LENGTH + 1))
+
+
+def test_pending_keys_are_capped(tmp_path: Path) -> None:
+    from master.keys import TooManyPending
+
+    store = KeyStore(tmp_path / "pki", max_pending=3)
+    for i in range(3):
+        assert store.register(f"m{i}", _keys(), auto_accept=False) == "pending"
+    with pytest.raises(TooManyPending, match="3 keys are pending"):
+        store.register("m3", _keys(), auto_accept=False)
+    assert store.state_of("m3") is None
+    # Known keys and auto-accepted ones are not held back by the cap.
+    known = store.read("pending", "m0")
+    assert known is not None
+    assert store.register("m0", known, auto_accept=False) == "pending"
+    assert store.register("a1", _keys(), auto_accept=True) == "accepted"
+    # Room made by another process (the `master key` command): seen from the
+    # directory's mtime, without a listing on every look.
+    KeyStore(tmp_path / "pki").move("m1", "accepted", ("pending",))
+    wait_until = time.monotonic() + 2
+    while True:
+        try:
+            assert store.register("m3", _keys(), auto_accept=False) == "pending"
+            break
+        except TooManyPending:
+            assert time.monotonic() < wait_until, "room made was never seen"
+            time.sleep(0.02)
+    assert set(store.ids("pending")) == {"m0", "m2", "m3"}
+
+
+def test_ids_list_a_directory_only_when_it_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = KeyStore(tmp_path / "pki")
+    for i in range(50):
+        (store.pki_dir / "pending" / f"m{i}").write_text("x")
+    (store.pki_dir / "pending" / ".tmp").write_text("x")
+    time.sleep(0.06)  # past the coarse-mtime window
+    assert len(store.ids("pending")) == 50
+    listings = []
+    real_scandir = os.scandir
+
+    def counting(path: object) -> object:
+        listings.append(path)
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", counting)
+    for _ in range(100):
+        assert len(store.ids("pending")) == 50
+    assert listings == []
+    (store.pki_dir / "pending" / "m0").unlink()
+    deadline = time.monotonic() + 2
+    while len(store.ids("pending")) != 49:
+        assert time.monotonic() < deadline, "a removed key was never seen"
+        time.sleep(0.02)
+    assert 1 <= len(listings) <= 3
