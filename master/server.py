@@ -28,7 +28,7 @@ from common.transport import TransportError, tcp_address
 from common.transport.aio import Publisher, Server
 from master import local
 from master.jobcache import JobCache
-from master.keys import KeyStore, autosign_allows
+from master.keys import KeyStore, TooManyPending, autosign_allows
 from master.peers import Peers
 from master.resources import Refused, Resources, bounded_grains
 from master.tokens import TokenError, TokenStore
@@ -51,7 +51,7 @@ class Master:
         self.opts = opts
         pki = Path(opts["pki_dir"])
         self.pair = KeyPair.load_or_create(pki, "master")
-        self.store = KeyStore(pki)
+        self.store = KeyStore(pki, int(opts["max_pending_keys"]))
         self.tokens = TokenStore(pki)
         self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]))
         self.cache = JobCache(Path(opts["cachedir"]))
@@ -63,7 +63,7 @@ class Master:
         self.key_gen = time.time_ns() // 1_000_000
         self.seq = 0
         self.publisher: Publisher | None = None
-        self.known_accepted = set(self.store.list()["accepted"])
+        self.known_accepted = set(self.store.ids("accepted"))
         self.stopping = asyncio.Event()
         self.request_handlers: dict[str, Handler] = {
             "auth": self.on_auth,
@@ -155,7 +155,13 @@ class Master:
             auto = bool(self.opts["auto_accept"]) or autosign_allows(
                 self.opts["autosign_file"], req.minion_id
             )
-            status = self.store.register(req.minion_id, req.keys, auto)
+            try:
+                status = self.store.register(req.minion_id, req.keys, auto)
+            except TooManyPending as exc:
+                # One source for all: a flood of new ids logs once a minute.
+                self.ratelog.warning("max_pending_keys", "new key of %s refused: %s",
+                                     req.minion_id, exc)
+                return protocol.error_reply(f"key not recorded: {exc}; try later")
         session = None
         if status == "accepted":
             session = self.session
@@ -337,7 +343,9 @@ class Master:
         The caller's lists are merged with what the key store shows now, so
         a change is acted on once whoever notices it first.
         """
-        now = set(self.store.list()["accepted"])
+        # Listed only when the accepted directory changed (pending keys,
+        # however many, are never listed here).
+        now = set(self.store.ids("accepted"))
         removed = sorted(set(removed) | (self.known_accepted - now))
         accepted = sorted((set(accepted) | (now - self.known_accepted)) & now)
         self.known_accepted = now
