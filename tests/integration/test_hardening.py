@@ -158,3 +158,31 @@ def test_idle_master_does_not_list_20000_pending_keys(tmp_path: Path) -> None:
         assert share < 0.02, share
     finally:
         cluster.close()
+
+
+def test_longest_id_registers_and_a_symlink_loop_spoils_no_listing(tmp_path: Path) -> None:
+    from common.ids import MAX_ID_LENGTH
+
+    roots = tmp_path / "roots"
+    (roots / "web").mkdir(parents=True)
+    (roots / "web" / "init.sls").write_text("hello:\n  test.nop: []\n")
+    (roots / "loop-a").symlink_to("loop-b")
+    (roots / "loop-b").symlink_to("loop-a")
+    cluster = Cluster(tmp_path, file_roots={"base": [str(roots)]})
+    longest = "l" * MAX_ID_LENGTH
+    try:
+        cluster.start_master()
+        cluster.add_minion(longest, dirname="long")
+        cluster.add_minion("m1")
+        cluster.wait_pending(longest, "m1")
+        proc = cluster.master_cmd("key", "accept", "--all", "-y")
+        assert proc.returncode == 0, proc.stderr
+        cluster.wait_answer([longest, "m1"])
+        for _ in range(2):  # every listing works, the loop is logged once
+            data, proc = cluster.run_json("*", "cp.list_master")
+            assert data == {longest: ["web/init.sls"], "m1": ["web/init.sls"]}, proc.stderr
+        log = cluster.master_log()
+        assert log.count(f"skipping {roots / 'loop-a'}") == 1
+        assert "Traceback" not in log
+    finally:
+        cluster.close()
