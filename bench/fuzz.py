@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,9 +38,10 @@ def _seeds() -> dict[str, list[bytes]]:
     req = protocol.AuthRequest("m1", MINION.public, NONCE, time.time())
     reply = protocol.make_auth_reply(MASTER, req, "accepted", SESSION, 1)
     job = protocol.Job("20260101000000000001", "*", "glob", "test.ping", [], {}, time.time(), 1)
-    bodies = [{"kind": "ret", "jid": "1", "ret": {"fun": "f", "return": {"a": [1, 2]},
-                                                  "retcode": 0, "success": True}},
-              {"kind": "file_read", "path": "a", "offset": 0, "size": 10}, {"kind": "hb"}]
+    ret = {"fun": "f", "return": {"a": [1, 2]}, "retcode": 0, "success": True}
+    bodies: list[dict[str, Any]] = [
+        {"kind": "ret", "jid": "1", "ret": ret},
+        {"kind": "file_read", "path": "a", "offset": 0, "size": 10}, {"kind": "hb"}]
     return {
         "master envelope+auth": [auth, codec.pack({"kind": "req", "id": "m1", "box": b"x" * 40})],
         "master boxed request": [protocol.make_request(TO_MASTER, "m1", b) for b in bodies],
@@ -139,7 +141,7 @@ def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     cap = float(sys.argv[2]) if len(sys.argv) > 2 else 3600.0
     try:
-        import atheris  # type: ignore[import-not-found]  # noqa: F401
+        import atheris  # noqa: F401
         print("atheris is installed, but this run uses the mutation loop")
     except ImportError:
         print("atheris not installed: bounded mutation loop")
