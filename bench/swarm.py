@@ -120,9 +120,12 @@ class Swarm:
              timeout: float = 60) -> tuple[int, float, dict[str, Any]]:
         """`master run '*' fun args`: how many returned, the wall time, the returns."""
         start = time.perf_counter()
-        data, _ = self.cluster.run_json("-t", str(int(timeout)), "*", fun, *args,
+        data, proc = self.cluster.run_json("-t", str(int(timeout)), "*", fun, *args,
                                            timeout=timeout + 30)
         wall = time.perf_counter() - start
+        if len(data) < self.n:
+            tail = proc.stderr.strip().splitlines()[-3:]
+            print(f"  {fun}: exit {proc.returncode}: {' | '.join(tail)[:300]}", flush=True)
         return len(data), wall, data
 
     def last_job_latency(self) -> float:

@@ -37,6 +37,7 @@ MASTER_DEFAULTS: dict[str, Any] = {
     "sock_dir": "run",
     "log_file": "log/master.log",
     "log_level": "info",
+    "log_format": "text",
     "file_roots": {"base": ["formulas"]},
     "pillar_roots": {"base": ["pillar"]},
     "auto_accept": False,
@@ -62,6 +63,7 @@ MINION_DEFAULTS: dict[str, Any] = {
     "sock_dir": "run",
     "log_file": "log/minion.log",
     "log_level": "info",
+    "log_format": "text",
     "file_client": "remote",
     "file_roots": {"base": ["formulas"]},
     "pillar_roots": {"base": ["pillar"]},
@@ -121,6 +123,8 @@ def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None) -> d
         opts[key] = _check_type(path, key, value, DEFAULTS[kind][key])
     if opts["log_level"] not in LOG_LEVELS:
         raise ConfigError(f"{path}: log_level must be one of {', '.join(LOG_LEVELS)}")
+    if opts["log_format"] not in ("text", "json"):
+        raise ConfigError(f"{path}: log_format must be text or json")
     opts["config_dir"] = str(cdir.resolve())
     opts["conf_file"] = str(path.resolve())
     root = Path(opts["root_dir"] or cdir)

@@ -139,7 +139,7 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         from master import server
 
         switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
-        logs.setup(args.log_level or opts["log_level"], opts["log_file"])
+        logs.setup(args.log_level or opts["log_level"], opts["log_file"], opts["log_format"])
         return server.run(opts)
     if args.command == "key":
         from master import keycmd

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from common import codec, fields, protocol, targeting
+from common import codec, fields, logs, protocol, targeting
 from common.codec import ProtocolError
 from common.crypto import CryptoError, KeyPair, SessionKey
 from common.ids import new_jid
@@ -194,6 +194,7 @@ class Master:
     # -- boxed requests -----------------------------------------------------
     async def on_request(self, msg: dict[str, Any], route: bytes = b"") -> bytes:
         minion = protocol.request_sender(msg)
+        logs.bind(minion=minion)  # each request is its own task: JSON logs name the minion
         peer = self.peers.get(minion)
         if peer is None:
             log.warning("request from %s, whose key is not accepted: refused", minion)
@@ -243,6 +244,7 @@ class Master:
     def on_return(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
         jid = codec.field(body, "jid", str)
         ret = codec.field(body, "ret", dict)
+        logs.bind(jid=jid, fun=ret.get("fun"))
         if not self._targeted(jid, minion):
             self.ratelog.warning(f"ret:{minion}", "return from %s for job %s, which is unknown or "
                                  "did not target it: dropped", minion, jid)

@@ -119,7 +119,8 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
         from minion import agent
 
         switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
-        logs.setup(args.log_level or opts["log_level"], opts["log_file"])
+        logs.setup(args.log_level or opts["log_level"], opts["log_file"], opts["log_format"],
+                   minion_id=opts["id"])
         return agent.run(opts, build_context(opts, cdir))
     if args.command == "call":
         from common import output

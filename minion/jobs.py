@@ -8,13 +8,14 @@ bounded retries and otherwise kept until the master is back.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
 import time
 from typing import Any
 
-from common import protocol, targeting
+from common import logs, protocol, targeting
 from common.protocol import BadMessage
 from common.transport.aio import Subscriber
 from minion.context import Context
@@ -86,6 +87,7 @@ class Jobs(Services):
             return False
 
     async def _run_job(self, job: protocol.Job) -> None:
+        logs.bind(jid=job.jid, fun=job.fun)  # this task only: JSON log lines name the job
         log.info("job %s: %s", job.jid, job.fun)
         ack = asyncio.ensure_future(self._send({"kind": "ack", "jid": job.jid}))
         loop = asyncio.get_running_loop()
@@ -94,7 +96,9 @@ class Jobs(Services):
                 "start": time.time(), "thread": None}
         self.running_jobs[job.jid] = info
         try:
-            ret = await loop.run_in_executor(self.pool, _in_worker, info, ctx, job)
+            # The job's log fields follow it into the worker thread.
+            ret = await loop.run_in_executor(self.pool, contextvars.copy_context().run,
+                                             _in_worker, info, ctx, job)
         finally:
             self.running_jobs.pop(job.jid, None)
         await ack
