@@ -62,7 +62,14 @@ def _any(value: Any) -> str | None:
 
 
 _MAP, _BOOL = _type(dict, "map"), _type(bool, "boolean")
-_POSITION = _int(0, POSITION_MAX)
+
+
+def _position(value: Any) -> str | None:
+    problem = _int(0, POSITION_MAX)(value)
+    return None if problem is None else f"is a bad offset or size: {problem}"
+
+
+_POSITION = _position
 
 # kind -> field -> (required, check). Fields not named are ignored.
 SCHEMA: dict[str, dict[str, tuple[bool, Check]]] = {
