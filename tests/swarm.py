@@ -78,6 +78,7 @@ class SimMinion:
         self.seen: set[str] = set()
         self.client: Client | None = None
         self.jobs: set[asyncio.Future[None]] = set()
+        self.held: list[dict[str, Any]] = []
 
     async def run(self) -> None:
         self.client = Client(self.ret_addr, MAX_MSG)
@@ -133,6 +134,9 @@ class SimMinion:
         self.status = "accepted"
         await self._send({"kind": "hello", "grains": self.grains})
         await self._send({"kind": "pillar", "grains": self.grains}, 30.0)
+        held, self.held = self.held, []
+        for envelope in held:
+            await self._on_job(envelope)
         return True
 
     def _need_auth(self) -> None:
@@ -185,7 +189,13 @@ class SimMinion:
             await self._on_job(envelope)
 
     async def _on_job(self, envelope: dict[str, Any]) -> None:
-        if self.session is None or envelope.get("key_gen") != self.key_gen:
+        gen = envelope.get("key_gen")
+        if self.session is None or gen != self.key_gen:
+            # As the daemon does: a job sealed with a newer session key than
+            # ours (we are still authenticating) is held and read afterwards.
+            if isinstance(gen, int) and gen > self.key_gen and len(self.held) < 100:
+                self.held.append(envelope)
+                self._need_auth()
             return
         try:
             job = protocol.open_job(envelope, self.session)
