@@ -71,6 +71,10 @@ MINION_DEFAULTS: dict[str, Any] = {
     "master_finger": None,
     "join_token": None,
     "acceptance_wait_time": 10,
+    # Salt's option: after a master restart or a session rotation every
+    # minion re-authenticates; each waits a random 0..N s so they do not all
+    # arrive at once (an auth storm with thousands of minions).
+    "random_reauth_delay": 3,
     "auth_timeout": 5,
     "heartbeat_interval": 5,
     "max_msg_size": 64 * 1024 * 1024,
@@ -189,7 +193,7 @@ def _check_type(path: Path, key: str, value: Any, default: Any) -> Any:
     # ints to Python: refuse `publish_port: true`.
     if want is int and isinstance(value, bool):
         raise ConfigError(f"{path}: {key} must be an integer, not a boolean")
-    if want is int and isinstance(value, float) and key in ("timeout",):
+    if want is int and isinstance(value, float) and key in ("timeout", "random_reauth_delay"):
         return value
     if not isinstance(value, want):
         raise ConfigError(f"{path}: {key} must be {_article(want)}, not {_tname(value)}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+from typing import Any
 
 from common import protocol
 from common.crypto import SessionKey, random_bytes, seal
@@ -20,6 +22,12 @@ from minion.masterkey import MasterKeyMismatch
 log = logging.getLogger("minion.agent")
 
 
+def reauth_delay(opts: dict[str, Any], rng: random.Random | None = None) -> float:
+    """Seconds to wait before re-authenticating: random in 0..random_reauth_delay."""
+    limit = max(0.0, float(opts.get("random_reauth_delay") or 0))
+    return (rng or random).uniform(0, limit) if limit else 0.0
+
+
 class Auth(Jobs):
     """Getting (and keeping) an accepted session with the master."""
 
@@ -28,6 +36,8 @@ class Auth(Jobs):
         cap = float(self.opts["acceptance_wait_time"])
         while True:
             self.wake_auth.clear()
+            if self.status == "reauth":
+                await asyncio.sleep(reauth_delay(self.opts))
             if self.status != "accepted":
                 ok = await self._authenticate()
                 delay = 1.0 if ok else min(delay * 2, cap)

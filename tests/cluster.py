@@ -91,7 +91,8 @@ class Cluster:
         cdir.mkdir(parents=True, exist_ok=True)
         conf = {"id": minion_id, "master": "127.0.0.1", "master_port": self.ret_port,
                 "publish_port": self.pub_port, "log_level": "debug",
-                "acceptance_wait_time": 2, "heartbeat_interval": 2, **opts}
+                "acceptance_wait_time": 2, "heartbeat_interval": 2,
+                "random_reauth_delay": 0.5, **opts}
         (cdir / "minion").write_text(yaml.safe_dump(conf))
         self.minions[dirname or minion_id] = self._spawn("minion", cdir)
         return cdir

@@ -249,3 +249,17 @@ def test_roots_are_relative_to_root_dir(tmp_path: Path) -> None:
     opts = config.load("master", tmp_path)
     srv = tmp_path.resolve() / "srv"
     assert opts["file_roots"] == {"base": [str(srv / "a"), "/abs"], "dev": [str(srv / "b")]}
+
+
+def test_random_reauth_delay_spreads_reauthentication(tmp_path: Path) -> None:
+    import random
+
+    from minion.auth import reauth_delay
+
+    _write(tmp_path, "minion", "random_reauth_delay: 2.5\n")
+    opts = config.load("minion", tmp_path)
+    rng = random.Random(7)
+    waits = [reauth_delay(opts, rng) for _ in range(200)]
+    assert all(0 <= w <= 2.5 for w in waits)
+    assert max(waits) - min(waits) > 1.5  # spread, not one fixed wait
+    assert reauth_delay({**opts, "random_reauth_delay": 0}) == 0.0
