@@ -34,9 +34,12 @@ class Auth(Jobs):
     async def _auth_loop(self) -> None:
         delay = 1.0
         cap = float(self.opts["acceptance_wait_time"])
+        spread = False
         while True:
             self.wake_auth.clear()
-            if self.status == "reauth":
+            if spread:
+                # Once per lost session; retries then back off as usual.
+                spread = False
                 await asyncio.sleep(reauth_delay(self.opts))
             if self.status != "accepted":
                 ok = await self._authenticate()
@@ -44,6 +47,7 @@ class Auth(Jobs):
             if self.status == "accepted":
                 await self.wake_auth.wait()
                 self.status = "reauth"
+                spread = True
                 continue
             try:
                 async with asyncio.timeout(delay):

@@ -68,6 +68,7 @@ class SimMinion:
         self.ret_addr, self.pub_addr = ret_addr, pub_addr
         self.hb = hb
         self.reauth_delay = reauth_delay
+        self.spread_next = False
         self.topic = protocol.minion_topic(mid)
         self.master: PublicKeys | None = None
         self.session: SessionKey | None = None
@@ -100,8 +101,10 @@ class SimMinion:
         while True:
             self.wake.clear()
             if self.status != "accepted":
-                if self.status == "reauth" and self.reauth_delay > 0:
+                # Once per lost session, as the daemon does; retries back off.
+                if self.spread_next and self.reauth_delay > 0:
                     await asyncio.sleep(random.uniform(0, self.reauth_delay))
+                self.spread_next = False
                 ok = await self._authenticate()
                 delay = 1.0 if ok else min(delay * 2, ACCEPTANCE_WAIT)
             if self.status == "accepted":
@@ -142,6 +145,7 @@ class SimMinion:
     def _need_auth(self) -> None:
         if self.status == "accepted":
             self.status = "reauth"
+            self.spread_next = True
         self.wake.set()
 
     async def _send(self, body: dict[str, Any], timeout: float = AUTH_TIMEOUT) -> dict[str, Any]:
