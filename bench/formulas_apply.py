@@ -62,15 +62,21 @@ FORMULAS: dict[str, str] = {
     "collectd-formula": "collectd",
     "apt-formula": "apt.unattended",
     "postfix-formula": "postfix",
-    "dovecot-formula": "dovecot",
     "haproxy-formula": "haproxy",
     "unbound-formula": "unbound",
     "varnish-formula": "varnish",
-    "node-formula": "node",
-    "golang-formula": "golang",
     "template-formula": "TEMPLATE",
     "syslog-ng-formula": "syslog_ng",
-    "telegraf-formula": "telegraf",
+    "openvpn-formula": "openvpn",
+    "samba-formula": "samba",
+    "keepalived-formula": "keepalived",
+    "bind-formula": "bind",
+    "mysql-formula": "mysql.client",
+    "php-formula": "php.cli",
+    "zabbix-formula": "zabbix.agent",
+    "nfs-formula": "nfs.client",
+    "iptables-formula": "iptables",
+    "ufw-formula": "ufw",
 }
 
 MINION_CONFIG = """\
@@ -81,11 +87,21 @@ file_roots: {base: [/srv/formula]}
 pillar_roots: {base: [/srv/pillar]}
 log_level: warning
 """
+# The same, for Salt's salt-call (--salt-venv): Salt's own default paths.
+SALT_CONFIG = """\
+id: formula-test
+file_client: local
+file_roots: {base: [/srv/formula]}
+pillar_roots: {base: [/srv/pillar]}
+log_level: quiet
+"""
 
 
-def docker(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def docker(*argv: str, timeout: float = 120,
+           input: str | None = None) -> subprocess.CompletedProcess[str]:
     """One docker command, bounded by `timeout` seconds."""
-    return subprocess.run(["docker", *argv], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(["docker", *argv], capture_output=True, text=True, timeout=timeout,
+                          input=input)
 
 
 def build_image(tag: str) -> None:
@@ -104,6 +120,24 @@ def build_image(tag: str) -> None:
     if previous and previous not in built.stdout:
         docker("rmi", previous)  # the last build of this tag, now untagged
     docker("image", "prune", "--force", "--filter", f"label={LABEL}")
+
+
+def systemd_image(base: str) -> str:
+    """`base` plus Debian's systemd package, not running: Salt's offline mode.
+
+    Debian 12 hosts have systemd; in a container it is not PID 1, so both Salt
+    and saline handle services "offline" (nothing started or stopped). The
+    package lists are removed again, as in the minion image.
+    """
+    tag = f"saline/formulas-systemd:{uuid.uuid4().hex[:8]}"  # this run's only
+    dockerfile = (f"FROM {base}\n"
+                  "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+                  "--no-install-recommends systemd && rm -rf /var/lib/apt/lists/*\n")
+    built = docker("build", "--quiet", "--tag", tag, "--label", LABEL, "-", timeout=1200,
+                   input=dockerfile)
+    if built.returncode != 0:
+        raise SystemExit(f"docker build of {tag} failed: {built.stderr.strip()}")
+    return tag
 
 
 @dataclass
@@ -162,16 +196,35 @@ def summarize(proc: subprocess.CompletedProcess[str], seconds: float) -> Run:
     return run
 
 
+def salt_mounts(venv: Path) -> list[str]:
+    """`docker run` options mounting a host Salt venv and its interpreter at their paths.
+
+    A venv only links to its base Python (pyvenv.cfg's ``home``), so that
+    installation is mounted too; it must run on the image's Debian (a host
+    with the same Debian release, as here).
+    """
+    home = ""
+    for line in (venv / "pyvenv.cfg").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "home":
+            home = value.strip()
+    if not home:
+        raise SystemExit(f"{venv}/pyvenv.cfg names no base Python (home = ...)")
+    base = Path(home).parent  # .../bin -> the installation's prefix
+    mounts = ["-v", f"{venv}:{venv}:ro"]
+    if not str(base).startswith(("/usr", "/bin", "/lib")):  # the image has its own /usr
+        mounts += ["-v", f"{base}:{base}:ro"]
+    return mounts
+
+
 @contextmanager
 def container(image: str, repo: Path, pillar: Path, conf: Path,
-              source: Path | None) -> Iterator[str]:
+              extra: list[str]) -> Iterator[str]:
     """A detached container with the formula, pillar and config mounted read-only."""
     name = f"saline-formulas-{uuid.uuid4().hex[:10]}"
     argv = ["run", "--detach", "--init", "--name", name, "--label", LABEL,
             "-v", f"{repo}:/srv/formula:ro", "-v", f"{pillar}:/srv/pillar:ro",
-            "-v", f"{conf}:/etc/saline:ro"]
-    if source is not None:
-        argv += ["-v", f"{source}:/opt/saline-src:ro", "-e", "PYTHONPATH=/opt/saline-src"]
+            "-v", f"{conf}:/etc/saline:ro", *extra]
     try:
         started = docker(*argv, "--entrypoint", "sleep", image, "infinity")
         if started.returncode != 0:
@@ -195,19 +248,26 @@ def apply_formula(formula: str, sls: str, args: argparse.Namespace) -> Outcome:
         (work / "conf").mkdir()
         shutil.copy(example, work / "pillar" / "example.sls")
         (work / "pillar" / "top.sls").write_text("base:\n  '*':\n    - example\n")
-        (work / "conf" / "minion").write_text(MINION_CONFIG)
+        (work / "conf" / "minion").write_text(SALT_CONFIG if args.salt_venv else MINION_CONFIG)
         for path in (work, work / "pillar", work / "conf"):
             path.chmod(0o755)  # read by root in the container; nothing secret here
+        extra: list[str] = []
+        command = ["minion", "call", "--local", "--out", "json", "state.apply", sls]
+        if args.salt_venv is not None:
+            extra = salt_mounts(args.salt_venv)
+            command = [str(args.salt_venv / "bin" / "salt-call"), "--local", "-c",
+                       "/etc/saline", "--out", "json", "state.apply", sls]
+        elif args.source is not None:
+            extra = ["-v", f"{args.source}:/opt/saline-src:ro",
+                     "-e", "PYTHONPATH=/opt/saline-src"]
         try:
-            with container(args.image, repo, work / "pillar", work / "conf",
-                           args.source) as name:
+            with container(args.image, repo, work / "pillar", work / "conf", extra) as name:
                 for _ in range(2):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise subprocess.TimeoutExpired("state.apply", args.timeout)
                     start = time.monotonic()
-                    proc = docker("exec", name, "minion", "call", "--local", "--out", "json",
-                                  "state.apply", sls, timeout=left)
+                    proc = docker("exec", name, *command, timeout=left)
                     outcome.runs.append(summarize(proc, time.monotonic() - start))
         except subprocess.TimeoutExpired:
             outcome.error = f"timed out after {args.timeout} s"
@@ -272,6 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image", help="use this minion image as it is (no build)")
     parser.add_argument("--source", type=Path,
                         help="mount this saline source tree over the image's package")
+    parser.add_argument("--salt-venv", type=Path,
+                        help="run this host venv's salt-call instead of saline (the oracle), "
+                        "in the same containers")
+    parser.add_argument("--no-systemd", action="store_true",
+                        help="do not add Debian's systemd package to the image (services are "
+                        "then run through /etc/init.d scripts)")
     parser.add_argument("--timeout", type=float, default=900,
                         help="seconds per formula, both runs (default 900)")
     parser.add_argument("--json", type=Path, help="write every count and comment here")
@@ -290,19 +356,29 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{args.repos / name} is not a directory")
     if args.source is not None:
         args.source = args.source.resolve()
+    if args.salt_venv is not None:
+        args.salt_venv = args.salt_venv.resolve()
     if args.image is None:
         build_image(IMAGE)
         args.image = IMAGE
+    derived = None
+    if not args.no_systemd:
+        args.image = derived = systemd_image(args.image)
 
     outcomes: list[Outcome] = []
-    for name, sls in chosen.items():
-        outcome = apply_formula(name, sls, args)
-        outcomes.append(outcome)
-        runs = ", ".join(f"{r.states} states {r.failed} failed {r.changed} changed "
-                         f"{r.seconds}s" + (f" ERROR {r.error[:120]}" if r.error else "")
-                         for r in outcome.runs)
-        print(f"{name} {sls}: {'pass' if outcome.passed else 'FAIL'} {outcome.error} {runs}",
-              file=sys.stderr, flush=True)
+    try:
+        for name, sls in chosen.items():
+            outcome = apply_formula(name, sls, args)
+            outcomes.append(outcome)
+            runs = ", ".join(f"{r.states} states {r.failed} failed {r.changed} changed "
+                             f"{r.seconds}s" + (f" ERROR {r.error[:120]}" if r.error else "")
+                             for r in outcome.runs)
+            print(f"{name} {sls}: {'pass' if outcome.passed else 'FAIL'} {outcome.error} "
+                  f"{runs}", file=sys.stderr, flush=True)
+    finally:
+        if derived is not None:
+            docker("rmi", derived)
+        docker("image", "prune", "--force", "--filter", f"label={LABEL}")
 
     text = table(outcomes)
     print(text)
