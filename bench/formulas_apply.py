@@ -3,8 +3,9 @@ r"""Apply public Salt formulas for real in fresh Debian 12 containers, twice.
 
 Usage (as root, with a Docker Engine):
 
-    python3 bench/formulas_apply.py --repos DIR [--pillars DIR] [--only vim,apt]
-        [--image TAG | --source DIR] [--timeout 900] [--json OUT] [--md OUT]
+    python3 bench/formulas_apply.py --repos DIR [--pillars DIR] [--only vim,apt=apt.ppa]
+        [--image TAG] [--source DIR | --salt-venv DIR] [--no-systemd] [--timeout 900]
+        [--json OUT] [--md OUT]
 
 `--repos` holds formula repositories (`<name>-formula/`, each with its
 `pillar.example`); `--pillars` may hold `<name>-formula.sls` files used in
@@ -22,10 +23,14 @@ neither fails nor changes anything.
 Without `--image`, the image is built from this checkout the way the Docker
 test tier builds it (docker/base-image.sh, docker/build-wheelhouse.sh,
 docker/minion.Dockerfile), tagged `saline/minion:formulas`; the previous
-build of that tag is removed. `--source DIR` mounts a saline source tree over
-the image's installed package (PYTHONPATH), for trying a fix without a
-rebuild. Every docker command is bounded; containers are removed afterwards,
-also on failure or timeout.
+build of that tag is removed. A derived image adds Debian's systemd package
+(not running, as on a Debian 12 host in a container: services are offline);
+`--no-systemd` skips it. `--source DIR` mounts a saline source tree over the
+image's installed package (PYTHONPATH), for trying a fix without a rebuild.
+`--salt-venv DIR` runs that host venv's salt-call instead (Salt, the oracle), in
+the same containers. Every docker command is bounded; containers and the
+derived image are removed afterwards, also on failure or timeout.
+See docs/formulas-applied.md for a run.
 """
 
 from __future__ import annotations
