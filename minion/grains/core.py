@@ -158,7 +158,8 @@ def core_grains(opts: Mapping[str, Any]) -> dict[str, Any]:
         "pythonexecutable": sys.executable,
         "saline_version": __version__,
     }
-    grains.update(_os_grains())
+    release = _os_release()
+    grains.update(_os_grains(release))
     grains.update(_cpu_grains())
     grains.update(_memory_grains())
     grains.update(_network_grains())
@@ -166,7 +167,7 @@ def core_grains(opts: Mapping[str, Any]) -> dict[str, Any]:
     grains.update(_virtual_grains())
     grains.update(_process_grains())
     grains["disks"], grains["ssds"] = _disks()
-    grains.update(system_grains(opts, grains))
+    grains.update(system_grains(opts, grains, release))
     machine_id = _read("/etc/machine-id") or _read("/var/lib/dbus/machine-id")
     if machine_id:
         grains["machine_id"] = machine_id
@@ -233,13 +234,17 @@ def os_grains_from_release(info: Mapping[str, str], debian_version: str = "") ->
     return grains
 
 
-def _os_grains() -> dict[str, Any]:
-    text = _read("/etc/os-release") or _read("/usr/lib/os-release")
-    if not text:
+def _os_release() -> dict[str, str]:
+    """This host's parsed os-release (empty when it has none); read once at start."""
+    return parse_os_release(_read("/etc/os-release") or _read("/usr/lib/os-release"))
+
+
+def _os_grains(release: Mapping[str, str]) -> dict[str, Any]:
+    if not release:
         sysname = os.uname().sysname
         return {"os": sysname, "os_family": sysname, "osfullname": sysname,
                 "osrelease": os.uname().release, "oscodename": "", "osfinger": sysname}
-    return os_grains_from_release(parse_os_release(text), _read("/etc/debian_version"))
+    return os_grains_from_release(release, _read("/etc/debian_version"))
 
 
 def parse_cpuinfo(text: str) -> dict[str, Any]:

@@ -62,8 +62,10 @@ def _output(argv: list[str]) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
-def system_grains(opts: Mapping[str, Any], os_grains: Mapping[str, Any]) -> dict[str, Any]:
-    """The grains of this module for this host; `os_grains` are the os* grains known so far."""
+def system_grains(opts: Mapping[str, Any], os_grains: Mapping[str, Any],
+                  os_release: Mapping[str, str]) -> dict[str, Any]:
+    """The grains of this module for this host; `os_grains` are the os* grains known so far,
+    `os_release` the host's parsed os-release."""
     grains: dict[str, Any] = {
         "saltversion": SALT_VERSION,
         "saltversioninfo": list(SALT_VERSION_INFO),
@@ -83,7 +85,7 @@ def system_grains(opts: Mapping[str, Any], os_grains: Mapping[str, Any]) -> dict
     # implies feature flags (Salt asks man(1); we do not spawn it for that).
     grains["zfs_support"] = grains["zfs_feature_flags"] = bool(
         shutil.which("zpool") and (os.path.exists("/sys/module/zfs") or shutil.which("zfs-fuse")))
-    grains.update(lsb_grains(_read("/etc/lsb-release"), _os_release()))
+    grains.update(lsb_grains(_read("/etc/lsb-release"), os_release))
     grains.update(efi_grains())
     grains.update(_optional(systemd_grain, "systemd"))
     grains.update(_optional(selinux_grain, "selinux"))
@@ -115,12 +117,6 @@ def osarch(os_family: str, machine: str) -> str:
         if code == 0 and out.strip():
             return out.strip()
     return _DPKG_ARCH.get(machine, machine)
-
-
-def _os_release() -> dict[str, str]:
-    from minion.grains.core import parse_os_release
-
-    return parse_os_release(_read("/etc/os-release") or _read("/usr/lib/os-release"))
 
 
 def lsb_grains(lsb_release: str, os_release: Mapping[str, str]) -> dict[str, str]:

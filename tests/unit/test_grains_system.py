@@ -16,7 +16,7 @@ def test_server_id_is_salts() -> None:
 
 
 def test_salt_version_grains_name_the_compatible_release() -> None:
-    grains = system.system_grains({"id": "m1", "master": "salt"}, {"os_family": "Debian"})
+    grains = system.system_grains({"id": "m1", "master": "salt"}, {"os_family": "Debian"}, {})
     assert grains["saltversion"] == "3007.15"
     assert grains["saltversioninfo"] == [3007, 15]
     assert grains["saltversioninfo"] >= [3001]
