@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from minion.context import Context
@@ -41,6 +42,26 @@ def _report(ret: dict[str, Any], verb: str, done: list[str], refused: list[str],
         _note(ret, f"Failed to {infinitive} kernel module {mod}: {msg}")
 
 
+def _act(ret: dict[str, Any], mods: list[str], call: Callable[[str], Any], change: str,
+         verb: str) -> None:
+    """Load or remove each module; a list answer names what changed, text is an error."""
+    done: list[str] = []
+    refused: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for mod in mods:
+        out = call(mod)
+        if isinstance(out, list) and out:
+            ret["changes"].update({m: change for m in out})
+            done.append(mod)
+        elif isinstance(out, list):
+            refused.append(mod)
+        else:
+            failed.append((mod, out))
+    if refused or failed:
+        ret["result"] = False
+    _report(ret, verb, done, refused, failed)
+
+
 def present(ctx: Context, name: str, persist: bool = False,
             mods: list[str] | None = None) -> dict[str, Any]:
     """Make sure the kernel module `name` (or each of `mods`) is loaded.
@@ -68,19 +89,8 @@ def present(ctx: Context, name: str, persist: bool = False,
     if unavailable:
         _note(ret, _names("", "are unavailable", unavailable, "is unavailable"))
         ret["result"] = False
-    done, refused, failed = [], [], []
-    for mod in sorted(set(missing) - set(unavailable)):
-        out = ctx.call("kmod.load", mod, persist)
-        if isinstance(out, list) and out:
-            ret["changes"].update({m: "loaded" for m in out})
-            done.append(mod)
-        elif isinstance(out, list):
-            refused.append(mod)
-        else:
-            failed.append((mod, out))
-    if refused or failed:
-        ret["result"] = False
-    _report(ret, "Loaded", done, refused, failed)
+    _act(ret, sorted(set(missing) - set(unavailable)),
+         lambda mod: ctx.call("kmod.load", mod, persist), "loaded", "Loaded")
     return ret
 
 
@@ -105,17 +115,6 @@ def absent(ctx: Context, name: str, persist: bool = False, comment: bool = True,
     if ctx.test:
         return result.done(ret, _names("", "are set to be removed", doomed,
                                        "is set to be removed"), None)
-    done, refused, failed = [], [], []
-    for mod in doomed:
-        out = ctx.call("kmod.remove", mod, persist, comment)
-        if isinstance(out, list) and out:
-            ret["changes"].update({m: "removed" for m in out})
-            done.append(mod)
-        elif isinstance(out, list):
-            refused.append(mod)
-        else:
-            failed.append((mod, out))
-    if refused or failed:
-        ret["result"] = False
-    _report(ret, "Removed", done, refused, failed)
+    _act(ret, doomed, lambda mod: ctx.call("kmod.remove", mod, persist, comment),
+         "removed", "Removed")
     return ret
