@@ -169,3 +169,23 @@ def container_factory(minion_image: str) -> Iterator[Callable[..., Container]]:
 def container(container_factory: Callable[..., Container]) -> Container:
     """A fresh minion container (default bridge network), removed after the test."""
     return container_factory()
+
+
+@pytest.fixture
+def privileged(minion_image: str) -> Iterator[Callable[[], Container]]:
+    """A privileged container, or a skip saying why this engine cannot start one."""
+    names: list[str] = []
+
+    def start() -> Container:
+        name = f"saline-test-{uuid.uuid4().hex[:12]}"
+        proc = docker("run", "--detach", "--init", "--privileged", "--name", name, "--label",
+                      LABEL, "--entrypoint", "sleep", minion_image, "infinity", timeout=120)
+        names.append(name)
+        if proc.returncode != 0:
+            reason = (proc.stderr.strip().splitlines() or ["no output"])[0]
+            pytest.skip(f"this Docker Engine cannot run privileged containers: {reason}")
+        return Container(name)
+
+    yield start
+    for name in names:
+        docker("rm", "--force", "--volumes", name, timeout=120)

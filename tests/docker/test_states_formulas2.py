@@ -11,51 +11,11 @@ when it cannot.
 from __future__ import annotations
 
 import base64
-import json
 import shlex
-import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-import pytest
-
-from tests.docker.conftest import LABEL, Container, docker
-
-PYTHON = "/opt/saline/bin/python"
-
-# Runs the state calls given as JSON ([[fun, kwargs, test], ...]); prints their results.
-RUNNER = """
-import json, sys
-from minion.context import Context
-from minion.loader import Registry
-from minion.states import STATE_MODULES
-
-opts = json.loads(sys.argv[2])
-states = Registry.load(opts, {}, modules=STATE_MODULES, kind="states")
-ctx = Context(opts, {}, {}, Registry.load(opts, {}))
-out = []
-for fun, kwargs, test in json.loads(sys.argv[1]):
-    ctx.test = test
-    out.append(states.call(ctx, fun, [], kwargs))
-print(json.dumps(out))
-"""
-
-
-def run_states(box: Container, *calls: tuple[Any, ...],
-               opts: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    plan = [[c[0], c[1], c[2] if len(c) > 2 else False] for c in calls]
-    proc = box.sh(f"{PYTHON} -c {shlex.quote(RUNNER)} {shlex.quote(json.dumps(plan))} "
-                  f"{shlex.quote(json.dumps(opts or {}))}", timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    results: list[dict[str, Any]] = json.loads(proc.stdout)
-    return results
-
-
-def twice(box: Container, fun: str, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Apply one state twice in two processes: (first result, second result)."""
-    first = run_states(box, (fun, kwargs))[0]
-    second = run_states(box, (fun, kwargs))[0]
-    return first, second
+from tests.docker.conftest import Container
+from tests.docker.staterun import run_states, twice
 
 
 def text(box: Container, path: str) -> str:
@@ -165,26 +125,6 @@ def test_timezone_system(container: Container) -> None:
     assert text(box, "/etc/timezone") == "Europe/Paris\n"
     assert box.sh("readlink /etc/localtime").stdout == "/usr/share/zoneinfo/Europe/Paris\n"
     assert box.sh("date +%Z").stdout.strip() in ("CET", "CEST")
-
-
-@pytest.fixture
-def privileged(minion_image: str) -> Iterator[Callable[[], Container]]:
-    """A privileged container, or a skip saying why this engine cannot start one."""
-    names: list[str] = []
-
-    def start() -> Container:
-        name = f"saline-test-{uuid.uuid4().hex[:12]}"
-        proc = docker("run", "--detach", "--init", "--privileged", "--name", name, "--label",
-                      LABEL, "--entrypoint", "sleep", minion_image, "infinity", timeout=120)
-        names.append(name)
-        if proc.returncode != 0:
-            reason = (proc.stderr.strip().splitlines() or ["no output"])[0]
-            pytest.skip(f"this Docker Engine cannot run privileged containers: {reason}")
-        return Container(name)
-
-    yield start
-    for name in names:
-        docker("rm", "--force", "--volumes", name, timeout=120)
 
 
 def test_sysctl_present_in_a_privileged_container(privileged: Callable[[], Container]) -> None:

@@ -12,54 +12,29 @@ engine's answer when it cannot start one.
 
 from __future__ import annotations
 
-import json
-import shlex
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.docker.conftest import LABEL, Container, docker
+from tests.docker import staterun
+from tests.docker.conftest import Container
 
-PYTHON = "/opt/saline/bin/python"
 GRAINS = {"kernel": "Linux", "os": "Debian", "os_family": "Debian"}
 KEY = "AAAAC3NzaC1lZDI1NTE5AAAAIM52VZSyiUgWu2u6CpTCFQ6JjOHQeVExp0RKionIwXEG"
 
-# Runs the state calls given as JSON ([[fun, kwargs, test], ...]); prints their results.
-RUNNER = """
-import json, sys
-from minion.context import Context
-from minion.loader import Registry
-from minion.states import STATE_MODULES
-
-grains = json.loads(sys.argv[2])
-states = Registry.load({}, grains, modules=STATE_MODULES, kind="states")
-ctx = Context({}, grains, {}, Registry.load({}, grains))
-out = []
-for fun, kwargs, test in json.loads(sys.argv[1]):
-    ctx.test = test
-    out.append(states.call(ctx, fun, [], kwargs))
-print(json.dumps(out))
-"""
-
-
-def run_states(box: Container, *calls: tuple[Any, ...]) -> list[dict[str, Any]]:
-    plan = [[c[0], c[1], c[2] if len(c) > 2 else False] for c in calls]
-    proc = box.sh(f"{PYTHON} -c {shlex.quote(RUNNER)} {shlex.quote(json.dumps(plan))} "
-                  f"{shlex.quote(json.dumps(GRAINS))}", timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    results: list[dict[str, Any]] = json.loads(proc.stdout)
-    return results
+def run_states(box: Container, *calls: tuple[Any, ...]) -> list[Any]:
+    return staterun.run_states(box, *calls, grains=GRAINS)
 
 
 def one(box: Container, fun: str, test: bool = False, **kwargs: Any) -> dict[str, Any]:
-    return run_states(box, (fun, kwargs, test))[0]
+    ret: dict[str, Any] = run_states(box, (fun, kwargs, test))[0]
+    return ret
 
 
 def twice(box: Container, fun: str, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Apply one state twice in two processes: (first result, second result)."""
-    return one(box, fun, **kwargs), one(box, fun, **kwargs)
+    return staterun.twice(box, fun, grains=GRAINS, **kwargs)
 
 
 def sh_out(box: Container, cmd: str) -> str:
@@ -212,26 +187,6 @@ def test_iptables_rules_chains_and_policy(container_factory: Callable[..., Conta
     assert first["changes"] == {"locale": "SALINE"}
     assert second["comment"] == "iptables SALINE chain is already absent in filter table for ipv4"
     assert "--dport 22" not in sh_out(box, "iptables -S INPUT")
-
-
-@pytest.fixture
-def privileged(minion_image: str) -> Iterator[Callable[[], Container]]:
-    """A privileged container, or a skip saying why this engine cannot start one."""
-    names: list[str] = []
-
-    def start() -> Container:
-        name = f"saline-test-{uuid.uuid4().hex[:12]}"
-        proc = docker("run", "--detach", "--init", "--privileged", "--name", name, "--label",
-                      LABEL, "--entrypoint", "sleep", minion_image, "infinity", timeout=120)
-        names.append(name)
-        if proc.returncode != 0:
-            reason = (proc.stderr.strip().splitlines() or ["no output"])[0]
-            pytest.skip(f"this Docker Engine cannot run privileged containers: {reason}")
-        return Container(name)
-
-    yield start
-    for name in names:
-        docker("rm", "--force", "--volumes", name, timeout=120)
 
 
 def test_kmod_in_a_privileged_container(privileged: Callable[[], Container]) -> None:

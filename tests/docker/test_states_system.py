@@ -9,17 +9,16 @@ report no changes.
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.docker import staterun
 from tests.docker.conftest import Container
 from tests.docker.test_service_user_group import install_demo
 
-PYTHON = "/opt/saline/bin/python"
 PKG = "saline-state-demo"
 DEBS = "/tmp/debs"
 # `sh -c BUILD_DEB build VERSION PKG DIR` writes DIR/PKG_VERSION_all.deb (conffile /etc/PKG.conf).
@@ -43,33 +42,12 @@ ROOTS = "/srv/salt"
 REDACTED = "XXX-REDACTED-XXX"
 HASH = "$6$salinetest$" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ./" + "ab"
 
-# Runs the state calls given as JSON ([[fun, kwargs, test], ...]); prints their results.
-RUNNER = """
-import json, sys
-from minion.context import Context
-from minion.fileclient import LocalFileClient
-from minion.loader import Registry
-from minion.states import STATE_MODULES
-
-mine = {m: STATE_MODULES[m] for m in ("cmd", "pkg", "service", "user", "group")}
-states = Registry.load({}, {}, modules=mine, kind="states")
-ctx = Context({}, {}, {}, Registry.load({}, {}), files=LocalFileClient({"base": ["ROOTS"]}))
-out = []
-for fun, kwargs, test in json.loads(sys.argv[1]):
-    ctx.test = test
-    out.append(states.call(ctx, fun, [], kwargs))
-print(json.dumps(out))
-""".replace("ROOTS", ROOTS)
+SYSTEM_STATES = ("cmd", "pkg", "service", "user", "group")
 
 
 def run_states(box: Container, *calls: tuple[Any, ...]) -> list[Any]:
-    """Run (fun, kwargs[, test]) state calls in one process inside `box`; their results."""
-    plan = [[c[0], c[1], c[2] if len(c) > 2 else False] for c in calls]
-    proc = box.sh(f"{PYTHON} -c {shlex.quote(RUNNER)} {shlex.quote(json.dumps(plan))}",
-                  timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    results: list[Any] = json.loads(proc.stdout)
-    return results
+    """Run (fun, kwargs[, test]) state calls with the system state modules and /srv/salt."""
+    return staterun.run_states(box, *calls, modules=SYSTEM_STATES, roots=[ROOTS])
 
 
 def state(box: Container, fun: str, test: bool = False, **kwargs: Any) -> dict[str, Any]:
