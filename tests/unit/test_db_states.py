@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from minion.loader import MODULES, Registry
 from minion.modules import _pgsql, postgres
 from minion.runner import CommandResult
 from minion.states import STATE_MODULES
+from tests.sqlrunner import SqlRunner
 
 STATES = Registry.load({}, {}, modules={k: STATE_MODULES[k] for k in
                                         ("postgres_user", "postgres_database")}, kind="states")
@@ -63,24 +63,6 @@ def test_role_sql_quotes_everything_and_sets_only_given_flags() -> None:
                              replication=None, rolepassword=False, valid_until=None,
                              current={"superuser": False})
     assert sql == 'ALTER ROLE "r" WITH CONNECTION LIMIT 3 PASSWORD NULL;\n'
-
-
-@dataclasses.dataclass
-class SqlRunner:
-    """Answers psql by the SQL it reads on stdin; records argv, env and SQL."""
-
-    answers: list[tuple[str, CommandResult]]
-    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-
-    def run(self, cmd: str | Sequence[str], *, shell: bool | str = False, cwd: str | None = None,
-            env: Mapping[str, str] | None = None, stdin: str | None = None,
-            timeout: float | None = None, runas: str | None = None) -> CommandResult:
-        self.calls.append({"argv": list(cmd), "env": dict(env or {}), "sql": stdin,
-                           "runas": runas})
-        for needle, answer in self.answers:
-            if needle in (stdin or ""):
-                return answer
-        return CommandResult("", "ERROR: unexpected", 3)
 
 
 def _ctx(runner: SqlRunner, opts: dict[str, Any] | None = None) -> Context:

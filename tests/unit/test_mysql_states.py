@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -14,6 +12,7 @@ from minion.modules import _mysqlconn, _mysqlgrants
 from minion.modules._mysqlgrants import GrantError
 from minion.runner import CommandResult
 from minion.states import STATE_MODULES
+from tests.sqlrunner import SqlRunner
 
 STATES = Registry.load({}, {}, modules={k: STATE_MODULES[k] for k in STATE_MODULES
                                         if k.startswith("mysql_")}, kind="states")
@@ -73,24 +72,12 @@ def test_batch_output_and_errors() -> None:
     assert _mysqlconn.native_hash("mypass") == "*6C8989366EAF75BB670AD8EA7A7FC1176A95CEF4"
 
 
-@dataclasses.dataclass
-class SqlRunner:
-    """Answers the client by the SQL it reads on stdin; records argv, env and SQL."""
+MYSQL_MISS = CommandResult("", "ERROR 1064 (42000) at line 1: unexpected", 1)
 
-    answers: list[tuple[str, CommandResult]]
-    calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
-    def run(self, cmd: str | Sequence[str], *, shell: bool | str = False, cwd: str | None = None,
-            env: Mapping[str, str] | None = None, stdin: str | None = None,
-            timeout: float | None = None, runas: str | None = None) -> CommandResult:
-        self.calls.append({"argv": list(cmd), "env": dict(env or {}), "sql": stdin})
-        for needle, answer in self.answers:
-            if needle in (stdin or ""):
-                return answer
-        return CommandResult("", "ERROR 1064 (42000) at line 1: unexpected", 1)
-
-    def sql(self) -> list[str]:
-        return [str(c["sql"]) for c in self.calls]
+def _runner(answers: list[tuple[str, CommandResult]]) -> SqlRunner:
+    """The SQL fake, answering an unexpected statement as the mariadb client does."""
+    return SqlRunner(answers, MYSQL_MISS)
 
 
 def _ctx(runner: SqlRunner, opts: dict[str, Any] | None = None) -> Context:
@@ -106,7 +93,7 @@ needs_client = pytest.mark.skipif(_mysqlconn.client_path() is None,
 
 @needs_client
 def test_settings_then_arguments_and_password_in_the_environment() -> None:
-    runner = SqlRunner([("VERSION()", VERSION)])
+    runner = _runner([("VERSION()", VERSION)])
     ctx = _ctx(runner, {"mysql.host": "db.example", "mysql.user": "admin",
                         "mysql.pass": "opt-pw", "mysql.port": 3307})
     assert ctx.call("mysql.version") == "10.11.6-MariaDB-0+deb12u1"
@@ -128,7 +115,7 @@ def test_settings_then_arguments_and_password_in_the_environment() -> None:
 @needs_client
 def test_failures_return_salt_values() -> None:
     denied = CommandResult("", "ERROR 1045 (28000): Access denied for user 'a'@'h'", 1)
-    ctx = _ctx(SqlRunner([("", denied)]))
+    ctx = _ctx(_runner([("", denied)]))
     assert ctx.call("mysql.version") == ""
     assert ctx.call("mysql.db_list") == []
     assert ctx.call("mysql.db_exists", "x") is False
@@ -141,7 +128,7 @@ def test_failures_return_salt_values() -> None:
 
 @needs_client
 def test_user_present_creates_with_quoted_sql_and_predicts() -> None:
-    runner = SqlRunner([("VERSION()", VERSION),
+    runner = _runner([("VERSION()", VERSION),
                         ("COLUMN_NAME", CommandResult("Password\n", "", 0)),
                         ("SELECT User, Host", CommandResult("", "", 0)),
                         ("CREATE USER", CommandResult("", "", 0))])
@@ -162,7 +149,7 @@ def test_user_present_creates_with_quoted_sql_and_predicts() -> None:
 def test_grants_present_reads_show_grants() -> None:
     lines = ("GRANT USAGE ON *.* TO `u`@`localhost` IDENTIFIED BY PASSWORD '*AB'\n"
              "GRANT SELECT, INSERT ON `app\\\\_db`.* TO `u`@`localhost`\n")
-    runner = SqlRunner([("VERSION()", VERSION),
+    runner = _runner([("VERSION()", VERSION),
                         ("COLUMN_NAME", CommandResult("Password\n", "", 0)),
                         ("SELECT User, Host", CommandResult("u\tlocalhost\n", "", 0)),
                         ("SHOW GRANTS", CommandResult(lines, "", 0))])
@@ -181,7 +168,7 @@ def test_grants_present_reads_show_grants() -> None:
 
 @needs_client
 def test_database_present_predicts_charset_change() -> None:
-    runner = SqlRunner([("SCHEMATA", CommandResult("utf8mb4\tutf8mb4_general_ci\n", "", 0))])
+    runner = _runner([("SCHEMATA", CommandResult("utf8mb4\tutf8mb4_general_ci\n", "", 0))])
     ctx = _ctx(runner)
     ctx.test = True
     ret = STATES.call(ctx, "mysql_database.present", ["d"], {"character_set": "latin1"})
