@@ -93,6 +93,16 @@ def _render(ctx: Context, saltenv: str | None, mods: list[str] | None
     return high, errors, gatherer
 
 
+def _shown_high(ctx: Context, saltenv: str | None, mods: list[str] | None
+                ) -> tuple[dict[str, Any], list[str]]:
+    """High data and errors for a show_* function: nothing when no top file matches."""
+    try:
+        high, errors, _ = _render(ctx, saltenv, mods)
+    except _NoStates:
+        return {}, []
+    return high, errors
+
+
 class _NoStates(Exception):
     """A highstate with no top file match (Salt answers with a no_|-states result)."""
 
@@ -331,10 +341,7 @@ def show_highstate(ctx: Context, saltenv: str | None = None) -> Any:
         master run '*' state.show_highstate
     """
     def make() -> Any:
-        try:
-            high, errors, _ = _render(ctx, saltenv, None)
-        except _NoStates:
-            high, errors = {}, []
+        high, errors = _shown_high(ctx, saltenv, None)
         return errors or high
 
     out = _shown(ctx, make)
@@ -369,11 +376,7 @@ def show_lowstate(ctx: Context, mods: Any = None, saltenv: str | None = None) ->
         master run '*' state.show_lowstate
     """
     def make() -> Any:
-        names = _split(mods) or None
-        try:
-            high, errors, _ = _render(ctx, saltenv, names)
-        except _NoStates:
-            high, errors = {}, []
+        high, errors = _shown_high(ctx, saltenv, _split(mods) or None)
         high = copy.deepcopy(high)
         errors = errors + reconcile_extend(high)
         errors.extend(verify_high(high))
