@@ -455,9 +455,19 @@ class StateRun:
     def _parallel(self, low: dict[str, Any], test: bool, running: dict[str, Any]
                   ) -> dict[str, Any]:
         self.pool = self.pool or ThreadPoolExecutor(max_workers=8)
-        self.futures[tag(low)] = self.pool.submit(self._execute, dict(low), test, running)
+        self.futures[tag(low)] = self.pool.submit(self._timed, dict(low), test, running)
         return {"name": low["name"], "result": None, "changes": {}, "comment": "",
                 "__parallel__": True}
+
+    def _timed(self, low: dict[str, Any], test: bool, running: dict[str, Any]
+               ) -> dict[str, Any]:
+        """Run a parallel state in its worker and time it there, so its ``start_time``
+        and ``duration`` are its own (as Salt reports them), not the hand-off's."""
+        start, clock = _now(), time.monotonic()
+        ret = self._execute(low, test, running)
+        ret["start_time"] = start
+        ret["duration"] = round((time.monotonic() - clock) * 1000, 3)
+        return ret
 
     def _join(self, results: dict[str, Any], keys: list[str]) -> None:
         """Wait for the parallel states among `keys` and put their results in place."""
