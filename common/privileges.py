@@ -2,7 +2,10 @@
 
 Started as root with ``user: saline``, a daemon creates the directories and
 log file it needs, hands to that user exactly what it created, and switches
-to it before it opens any socket or key. What already existed is never
+to it before it opens any socket or key. It then checks that the user can
+still read the Python it runs on (a Python under ``/root`` is closed to
+``nobody``; the daemon imports more modules later), and says so in one line
+instead of failing on its next import. What already existed is never
 changed: not a parent directory (``log_file: /var/log/saline.log`` leaves
 ``/var/log`` alone), not the contents of an existing directory. An existing
 path the user cannot use is one clear error naming it. Started as that user
@@ -13,17 +16,22 @@ since it cannot switch.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import pwd
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from common.config import ConfigError
 
 
-def switch_user(user: str | None, own: Iterable[str], files: Iterable[str] = ()) -> None:
+def switch_user(user: str | None, own: Iterable[str], files: Iterable[str] = (),
+                check_python: bool = True) -> None:
     """Become `user`, first creating the directories in `own` and the `files`
-    that are missing and giving it what was created."""
+    that are missing and giving it what was created; then refuse if it cannot
+    read this Python's modules (`check_python=False`: a caller that imports
+    nothing more does not need them)."""
     if not user:
         return
     try:
@@ -36,6 +44,7 @@ def switch_user(user: str | None, own: Iterable[str], files: Iterable[str] = ())
         raise ConfigError(f"user: cannot switch to {user!r} when not started as root")
     dirs = [Path(top) for top in own]
     paths = [Path(f) for f in files]
+    roots = python_roots() if check_python else []  # as root: the user may not see them
     for top in dirs:
         for made in make_dirs(top):
             os.chown(made, pw.pw_uid, pw.pw_gid, follow_symlinks=False)
@@ -47,6 +56,7 @@ def switch_user(user: str | None, own: Iterable[str], files: Iterable[str] = ())
     os.setgid(pw.pw_gid)
     os.setuid(pw.pw_uid)
     os.environ.update({"HOME": pw.pw_dir, "USER": pw.pw_name, "LOGNAME": pw.pw_name})
+    _check_python_readable(user, roots)
     for top in dirs:
         if not os.access(top, os.W_OK | os.X_OK):
             raise ConfigError(
@@ -58,6 +68,55 @@ def switch_user(user: str | None, own: Iterable[str], files: Iterable[str] = ())
         if not os.access(path, os.W_OK):
             raise ConfigError(f"user: {user!r} cannot write {path}; it existed before, so it "
                               f"is not handed over: chown it to {user!r}")
+
+
+# What the daemons import only after they have dropped root (psutil for the
+# grains, the rest as jobs and requests come); the stdlib comes with `os`.
+LATER_IMPORTS = ("zmq", "nacl", "msgpack", "jinja2", "markupsafe", "yaml", "psutil")
+
+
+def python_roots() -> list[Path]:
+    """The existing directories this Python loads modules from: where each loaded
+    module and each of the daemons' later imports lives (a sys.path entry, a
+    venv's site-packages, the standard library)."""
+    found: dict[Path, None] = {}
+    specs = [getattr(mod, "__spec__", None) for mod in list(sys.modules.values())]
+    for name in LATER_IMPORTS:
+        try:
+            specs.append(importlib.util.find_spec(name))
+        except (ImportError, ValueError):
+            continue
+    for spec in specs:
+        root = _spec_root(spec)
+        if root is not None and root.is_dir():  # zip archives left out
+            found[root] = None
+    return list(found)
+
+
+def _spec_root(spec: object) -> Path | None:
+    # The root of `a.b.c` (.../a/b/c.py) and of the package `a.b`
+    # (.../a/b/__init__.py) is the third directory up from the file.
+    name, origin = getattr(spec, "name", None), getattr(spec, "origin", None)
+    if not name or not origin or not getattr(spec, "has_location", False):
+        return None
+    depth = name.count(".") + (getattr(spec, "submodule_search_locations", None) is not None)
+    try:
+        return Path(os.path.abspath(origin)).parents[depth]
+    except IndexError:
+        return None
+
+
+def _check_python_readable(user: str, roots: Iterable[Path]) -> None:
+    """Refuse in one line when `user` (now this process) cannot read a root."""
+    for root in roots:
+        if not os.access(root, os.R_OK | os.X_OK):
+            closed = next((p for p in reversed(root.parents) if not os.access(p, os.X_OK)),
+                          root)
+            raise ConfigError(
+                f"user: cannot run as {user!r}: it cannot read the Python installation at "
+                f"{root} ({closed} is closed to it): give it read access, or install Python "
+                f"and saline where {user!r} can read them"
+            )
 
 
 def make_dirs(path: Path, leaf_mode: int = 0o700) -> list[Path]:

@@ -29,14 +29,17 @@ def test_no_user_means_no_change() -> None:
 
 
 def _switch(user: str, dirs: list[Path], files: list[Path]) -> subprocess.CompletedProcess[str]:
-    """Run switch_user as root in a child (a switch cannot be undone)."""
+    """Run switch_user as root in a child (a switch cannot be undone).
+
+    The child needs nothing more once switched, and this Python may be closed to
+    `nobody` (under /root): test_user.py covers the check that says so."""
     script = (
         "import os, sys\n"
         "from common.config import ConfigError\n"
         "from common.privileges import switch_user\n"
         "n = int(sys.argv[2])\n"
         "try:\n"
-        "    switch_user(sys.argv[1], sys.argv[3:3 + n], sys.argv[3 + n:])\n"
+        "    switch_user(sys.argv[1], sys.argv[3:3 + n], sys.argv[3 + n:], check_python=False)\n"
         "except ConfigError as exc:\n"
         "    sys.exit(f'error: {exc}')\n"
         "print(os.getuid(), os.getgid())\n"
