@@ -52,15 +52,18 @@ def _env_dict(env: EnvArg) -> dict[str, str] | None:
 
 
 def _default_cwd(runas: str | None) -> str:
-    """The home directory of `runas` (or of the minion's user), as Salt does."""
+    """The home directory of `runas` (or of the minion's user), as Salt does; `/`
+    when that home is missing or unreadable (``nobody``'s is /nonexistent)."""
     if runas:
         import pwd
 
         try:
-            return pwd.getpwnam(runas).pw_dir
+            home = pwd.getpwnam(runas).pw_dir
         except KeyError:
             raise ValueError(f"runas: no such user {runas!r}") from None
-    return os.path.expanduser("~")
+    else:
+        home = os.path.expanduser("~")
+    return home if os.path.isdir(home) and os.access(home, os.R_OK) else "/"
 
 
 def _shell_path(ctx: Context, shell: str | None) -> str:

@@ -234,6 +234,13 @@ def test_env_cwd_and_stdin(ctx: Context, tmp_path: Path) -> None:
     assert ctx.call("cmd.run", "tr a-z A-Z", stdin="hello\n") == "HELLO"
 
 
+def test_a_missing_home_runs_in_root_dir(ctx: Context, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # A minion running as `nobody` (home /nonexistent) still runs commands, as Salt does.
+    monkeypatch.setenv("HOME", str(tmp_path / "absent"))
+    assert ctx.call("cmd.run", "pwd -P") == "/"
+
+
 def test_python_shell_false_and_lists(ctx: Context) -> None:
     assert ctx.call("cmd.run", ["echo", "a|b", "$HOME"]) == "a|b $HOME"
     assert ctx.call("cmd.run", "echo a | wc -l", python_shell=False) == "a | wc -l"
