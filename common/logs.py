@@ -5,15 +5,21 @@ aggregators: ``time``, ``level``, ``logger``, ``message`` and, when known,
 ``jid``, ``minion`` and ``fun`` (plus ``exc`` for a traceback). The job
 fields come from the record's ``extra`` or from `bind`, which sets them for
 the current asyncio task or thread (and what it starts).
+
+The log file is created 0600 and reopened on SIGHUP (`reopen_on_hup`), so
+logrotate can move it away without copytruncate.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import datetime
+import io
 import json
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +87,50 @@ def setup(level: str, log_file: str | None = None, log_format: str = "text",
     if log_file:
         path = Path(log_file)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.close(fd)
-        handlers.append(logging.FileHandler(path))
+        handlers.append(PrivateFileHandler(path))
     for handler in handlers:
         handler.setFormatter(formatter(log_format, minion_id))
         root.addHandler(handler)
+
+
+class PrivateFileHandler(logging.FileHandler):
+    """A log file only its owner can read, that can be reopened after a rotation."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def reopen(self) -> None:
+        """Close the file and open the path again (a new file if it was moved away)."""
+        self.acquire()
+        try:
+            old, self.stream = self.stream, self._open()
+        finally:
+            self.release()
+        if old is not None:
+            old.close()
+
+
+def reopen() -> None:
+    """Reopen the log file, e.g. after logrotate renamed it; a failure is logged, not raised."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrivateFileHandler):
+            try:
+                handler.reopen()
+            except OSError as exc:
+                logging.getLogger(__name__).error("cannot reopen the log file: %s", exc)
+                continue
+            logging.getLogger(__name__).info("log file reopened")
+
+
+def reopen_on_hup(loop: asyncio.AbstractEventLoop) -> None:
+    """Reopen the log file whenever the daemon gets SIGHUP (instead of dying)."""
+    loop.add_signal_handler(signal.SIGHUP, reopen)
+
+
+def drop_console() -> None:
+    """Stop logging to stderr (a daemon in the background logs to its file only)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)

@@ -12,7 +12,7 @@ from typing import Any
 
 from common import config, highstate
 from common.output import FORMATS
-from master import imagebuild_args
+from master import imagebuild_args, lifecycle
 
 TARGET_FLAGS = {
     "-E": ("pcre", "target ids by regular expression"),
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     start = sub.add_parser("start", parents=[common], help="run the master in the foreground")
     start.add_argument("-l", "--log-level", help="override log_level")
+    lifecycle.add_parsers(sub, start, common)
 
     key = sub.add_parser("key", parents=[common], help="list, accept, reject, delete minion keys")
     key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
@@ -139,8 +140,13 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         from master import server
 
         switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
+        code = lifecycle.before_start(args, opts)  # with -d, the starting command ends here
+        if code is not None:
+            return code
         logs.setup(args.log_level or opts["log_level"], opts["log_file"], opts["log_format"])
         return server.run(opts)
+    if args.command in ("stop", "status"):
+        return lifecycle.main(args, opts)
     if args.command == "key":
         from master import keycmd
 

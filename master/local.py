@@ -2,22 +2,26 @@
 
 An IPC socket in ``sock_dir`` (mode 0700, so only the master's user can
 reach it). Messages are plain protocol maps: the socket's file permissions
-are the authentication. A lock file keeps two masters off one sock_dir.
+are the authentication. The pid file ``master.pid`` beside it, locked for
+the master's life, keeps two masters off one sock_dir; a clean stop removes
+both files (each only if it is still this master's).
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
+import atexit
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from common import codec, targeting
+from common import codec, daemon, logs, targeting
 from common.codec import ProtocolError
 from common.crypto import ensure_private_dir
+from common.pidfile import AlreadyRunning, PidFile
 from common.transport.aio import Server
 
 if TYPE_CHECKING:
@@ -25,11 +29,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_WAIT = 5.0
-_lock_fds: list[int] = []
-
-
-class AlreadyRunning(Exception):
-    """Another master holds this sock_dir."""
+__all__ = ["AlreadyRunning", "bind", "release", "serve", "socket_address"]
+# What this process holds, to be removed on a clean stop: its pid file, and
+# the socket path with the inode it had when bound.
+_held: list[PidFile] = []
+_bound: list[tuple[Path, tuple[int, int]]] = []
 
 
 def socket_address(sock_dir: str) -> str:
@@ -40,24 +44,37 @@ def bind(master: Master, max_msg_size: int) -> Server:
     """Lock the sock_dir and bind the local socket in it."""
     sock_dir = Path(master.opts["sock_dir"])
     ensure_private_dir(sock_dir)
-    fd = os.open(sock_dir / "master.pid", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        pid = os.read(fd, 32).decode(errors="replace").strip()
-        os.close(fd)
-        raise AlreadyRunning(
-            f"another master (pid {pid or '?'}) is running in {sock_dir}"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
-    _lock_fds.append(fd)  # held for the life of the process
-    return Server(socket_address(str(sock_dir)), max_msg_size)
+    _held.append(PidFile.hold(sock_dir / "master.pid", "master"))
+    # At exit, however the master stops short of SIGKILL: a left-over pid
+    # file or socket would make `master` commands wait for no one.
+    atexit.register(release)
+    server = Server(socket_address(str(sock_dir)), max_msg_size)
+    path = sock_dir / "master.ipc"
+    st = os.stat(path)
+    _bound.append((path, (st.st_dev, st.st_ino)))
+    return server
+
+
+def release() -> None:
+    """Remove this master's socket and pid file (a clean stop), each only if still ours."""
+    while _bound:
+        path, inode = _bound.pop()
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            if (st.st_dev, st.st_ino) == inode:
+                os.unlink(path)
+    while _held:
+        with contextlib.suppress(OSError):
+            _held.pop().release()
 
 
 async def serve(master: Master, server: Server) -> None:
     """Answer local commands; each runs as its own task (some long-poll)."""
     handlers = _handlers(master)
+    # The local socket is bound last: from here on the master is up. SIGHUP
+    # now reopens the log file (for logrotate) instead of ending the master.
+    logs.reopen_on_hup(asyncio.get_running_loop())
+    daemon.ready()
     tasks: set[asyncio.Task[None]] = set()
     while True:
         peer, rid, payload = await server.recv()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from common import codec
+from common import codec, pidfile
 from common.codec import ProtocolError
 from common.transport import TransportError
 from common.transport.sync import SyncClient
@@ -21,9 +21,7 @@ class CommandFailed(Exception):
 
 class LocalClient:
     def __init__(self, opts: dict[str, Any]) -> None:
-        path = Path(opts["sock_dir"], "master.ipc")
-        if not path.exists():
-            raise MasterUnavailable(f"the master is not running (no socket at {path})")
+        path = check_running(Path(opts["sock_dir"]))
         self.client = SyncClient(f"ipc://{path}", int(opts["max_msg_size"]))
 
     def call(self, cmd: str, timeout: float = 10.0, **fields: Any) -> Any:
@@ -41,6 +39,24 @@ class LocalClient:
 
     def close(self) -> None:
         self.client.close()
+
+
+def check_running(sock_dir: Path) -> Path:
+    """The master's socket path; MasterUnavailable at once if no master is there to answer.
+
+    A pid file naming a process that is gone (a master killed with SIGKILL
+    leaves its files) is told at once, instead of after a request timeout.
+    """
+    path = sock_dir / "master.ipc"
+    try:
+        pid = pidfile.read_pid(sock_dir / "master.pid")
+    except OSError:
+        pid = None  # unreadable: the socket's own permissions will tell
+    if pid is not None and not pidfile.running(pid):
+        raise MasterUnavailable(f"the master is not running (no process {pid})")
+    if not path.exists():
+        raise MasterUnavailable(f"the master is not running (no socket at {path})")
+    return path
 
 
 def try_notify(opts: dict[str, Any], cmd: str, **fields: Any) -> bool:

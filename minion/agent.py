@@ -18,6 +18,7 @@ from typing import Any
 from common import protocol
 from common.transport import TransportError, tcp_address
 from common.transport.aio import Client, Subscriber
+from minion import statusfile
 from minion.auth import Auth
 from minion.context import Context
 from minion.fileclient import LocalFileClient, RemoteFileClient
@@ -83,6 +84,7 @@ class Minion(Auth):
             asyncio.ensure_future(self._auth_loop()),
             asyncio.ensure_future(self._sub_loop(sub)),
             asyncio.ensure_future(self._heartbeat_loop()),
+            asyncio.ensure_future(statusfile.follow(self)),  # ready; status file; SIGHUP
         ]
         await self.stopping.wait()
         for task in tasks:

@@ -9,6 +9,7 @@ from typing import Any
 
 from common import config, highstate
 from common.output import FORMATS
+from minion import lifecycle
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     start = sub.add_parser("start", parents=[common], help="run the minion in the foreground")
     start.add_argument("-l", "--log-level", help="override log_level")
+    lifecycle.add_parsers(sub, start, common)
     call = sub.add_parser("call", parents=[common], help="run one function here and print it")
     add_call_options(call)
     call.add_argument("fun")
@@ -116,12 +118,20 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
 
     if args.command == "start":
         from common.privileges import owned_dirs, owned_files, switch_user
-        from minion import agent
+        from minion import agent, statusfile
 
         switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
+        code = lifecycle.before_start(args, opts)  # with -d, the starting command ends here
+        if code is not None:
+            return code
         logs.setup(args.log_level or opts["log_level"], opts["log_file"], opts["log_format"],
                    minion_id=opts["id"])
-        return agent.run(opts, build_context(opts, cdir))
+        if not statusfile.hold(opts):
+            return 1
+        # The config dir as an absolute path: a daemon runs in /.
+        return agent.run(opts, build_context(opts, Path(opts["config_dir"])))
+    if args.command in ("stop", "status"):
+        return lifecycle.main(args, opts)
     if args.command == "call":
         from common import output
         from common.args import late_options, split_args
