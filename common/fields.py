@@ -75,6 +75,7 @@ _POSITION = _position
 SCHEMA: dict[str, dict[str, tuple[bool, Check]]] = {
     "hello": {"grains": (False, _MAP)},
     "hb": {},
+    "bye": {},
     "ack": {"jid": (True, _text(JID_MAX))},
     "ret": {"jid": (True, _text(JID_MAX)), "ret": (True, _MAP)},
     "pillar": {"grains": (False, _MAP), "pillar_override": (False, _MAP)},

@@ -16,6 +16,11 @@ from common.highstate import render_highstate
 FORMATS = ("nested", "json", "yaml", "txt", "highstate")
 INDENT = "    "
 GREEN, RED, CYAN, RESET = "\033[0;32m", "\033[0;31m", "\033[0;36m", "\033[0m"
+# What a minion without a return shows instead of one: Salt's words, which
+# scripts look for (the bracket says why).
+NO_RETURN = "Minion did not return."
+NOT_CONNECTED = f"{NO_RETURN} [Not connected]"
+NO_RESPONSE = f"{NO_RETURN} [No response]"
 
 
 def use_color(stream: TextIO) -> bool:
@@ -159,4 +164,32 @@ def emit(data: dict[str, Any], fmt: str, ok: bool = True, stream: TextIO | None 
     out = stream or sys.stdout
     text = render(data, fmt, use_color(out), ok, state_output, state_verbose, ordered)
     out.write(text + "\n")
+    out.flush()
+
+
+def did_not_return(value: Any) -> bool:
+    """True if `value` is the text shown for a minion that did not return."""
+    return isinstance(value, str) and value.startswith(NO_RETURN)
+
+
+def render_no_return(data: dict[str, str], fmt: str, color: bool = False) -> str:
+    """Text for minions that did not return (``{minion_id: why}``).
+
+    The nested and highstate outputters show each id with its reason indented
+    beneath, the reason in red on a terminal, as Salt does; json, yaml and
+    txt show the mapping as they show any return.
+    """
+    if fmt not in ("nested", "highstate"):
+        return render(data, fmt, color)
+    lines: list[str] = []
+    for minion, why in data.items():
+        lines.append(f"{_c(str(minion), CYAN, color)}:")
+        lines.extend(_c(f"{INDENT}{line}", RED, color) for line in why.splitlines())
+    return "\n".join(lines)
+
+
+def emit_no_return(data: dict[str, str], fmt: str, stream: TextIO | None = None) -> None:
+    """Print minions that did not return to stdout (see `render_no_return`)."""
+    out = stream or sys.stdout
+    out.write(render_no_return(data, fmt, use_color(out)) + "\n")
     out.flush()

@@ -33,6 +33,7 @@ TOPIC_NOTICE = b"\x00notice"
 # Request-channel bodies a minion may send once accepted.
 REQUEST_KINDS = (
     "hello", "hb", "ack", "ret", "pillar", "file_list", "file_stat", "file_read", "file_envs",
+    "bye",
 )
 
 

@@ -87,6 +87,21 @@ class Peers:
                 gone.append(minion_id)
         return gone
 
+    def left(self, minion_id: str) -> bool:
+        """Note that `minion_id` said goodbye: not connected until it is heard from again.
+
+        Every connection of the minion is forgotten (its daemon is stopping;
+        the sockets close right after). True if it counted as connected.
+        """
+        peer = self._peers.get(minion_id)
+        if peer is None:
+            return False
+        was = self.connected(minion_id)
+        for route in list(peer.routes):
+            self._unlink(route, minion_id)
+        peer.last_seen = float("-inf")
+        return was
+
     def _unlink(self, route: bytes, minion_id: str) -> None:
         peer = self._peers.get(minion_id)
         if peer is not None:

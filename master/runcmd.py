@@ -1,10 +1,13 @@
 """`master run`: publish a job, stream returns, say who did not answer.
 
 The command stops as soon as every targeted minion has returned or is known
-not to be connected (its connection closed or its heartbeats stopped, even
-after it acknowledged the job); connected minions that acknowledged the job
-but did not return before the timeout are reported as still running (their
-returns land in the job cache later).
+not to be connected (it said goodbye, its connection closed or its
+heartbeats stopped, even after it acknowledged the job), or at the timeout.
+Each minion without a return is shown in the output itself, as Salt shows
+it: ``Minion did not return. [Not connected]``, or ``[No response]`` for a
+connected one (still running the job if it acknowledged it: its return lands
+in the job cache later). With more than SUMMARY_OVER minions targeted, one
+summary line on stderr ends the run.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from common.args import split_args
 from master.localclient import CommandFailed, LocalClient, MasterUnavailable
 
 POLL = 1.0
+# A run that targets more minions than this ends with a summary line.
+SUMMARY_OVER = 10
 
 
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
@@ -120,10 +125,16 @@ class Follow:
             if time.monotonic() >= self.deadline:
                 break
         self._clear_progress()
+        missing = {m: self._why(m) for m in self.expected if m not in self.returns}
         if self.static:
-            self._emit({m: r["return"] for m, r in self.returns.items()},
-                       all(r["success"] for r in self.returns.values()))
-        return self._summary()
+            # Scripts reading one document see every targeted minion in it.
+            data = {m: r["return"] for m, r in self.returns.items()}
+            self._emit({**data, **missing},
+                       not missing and all(r["success"] for r in self.returns.values()))
+        else:
+            for minion, why in missing.items():
+                output.emit_no_return({minion: why}, self.fmt)
+        return self._summary(missing)
 
     def _done(self) -> bool:
         # Waiting longer cannot help for a minion that returned, or that is
@@ -151,22 +162,28 @@ class Follow:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
 
-    def _summary(self) -> int:
-        code = 0
-        for minion in self.expected:
-            ret = self.returns.get(minion)
-            if ret is not None:
-                if not ret["success"]:
-                    print(f"{minion}: failed (retcode {ret.get('retcode')})", file=sys.stderr)
-                    code = 1
-                continue
-            code = 1
-            if not self.connected.get(minion):
-                why = "not connected"
-            elif minion in self.acked:
-                why = (f"still running: acknowledged, no return within {self.timeout:g} s; "
-                       f"see `master jobs show {self.jid}`")
-            else:
-                why = f"no response: connected, but did not acknowledge within {self.timeout:g} s"
-            print(f"{minion}: {why}", file=sys.stderr)
-        return code
+    def _why(self, minion: str) -> str:
+        """What a minion without a return shows: Salt's words, then ours."""
+        if not self.connected.get(minion):
+            return output.NOT_CONNECTED
+        if minion in self.acked:
+            return (f"{output.NO_RESPONSE}\nStill running: it acknowledged the job; "
+                    f"`master jobs show {self.jid}` shows its return once it lands.")
+        return (f"{output.NO_RESPONSE}\nConnected, but it did not acknowledge the job "
+                f"within {self.timeout:g} s.")
+
+    def _summary(self, missing: dict[str, str]) -> int:
+        """Name failed minions on stderr, add the summary line; the exit code."""
+        failed = [m for m, r in self.returns.items() if not r["success"]]
+        for minion in failed:
+            print(f"{minion}: failed (retcode {self.returns[minion].get('retcode')})",
+                  file=sys.stderr)
+        targeted = len(self.returns) + len(missing)
+        if targeted > SUMMARY_OVER:
+            running = sum(1 for m in missing if m in self.acked and self.connected.get(m))
+            away = sum(1 for why in missing.values() if why == output.NOT_CONNECTED)
+            print(f"Summary: {targeted} minions targeted, {len(self.returns)} returned "
+                  f"({len(failed)} failed), {away} not connected, {running} still running, "
+                  f"{len(missing) - away - running} no response; jid {self.jid}",
+                  file=sys.stderr)
+        return 1 if failed or missing else 0

@@ -75,6 +75,7 @@ class Master:
         self.boxed_handlers: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
             "hello": self.on_hello,
             "hb": lambda minion, body: {},
+            "bye": self.on_bye,
             "ack": self.on_ack,
             "ret": self.on_return,
             "pillar": self.on_pillar,
@@ -145,6 +146,7 @@ class Master:
         # connected: `master run` stops waiting for it at once.
         for minion in self.peers.disconnected(route):
             log.info("minion %s disconnected", minion)
+            self.trackers.gone(minion)
 
     # -- auth ---------------------------------------------------------------
     async def on_auth(self, msg: dict[str, Any], route: bytes = b"") -> bytes:
@@ -224,6 +226,15 @@ class Master:
             grains = {**grains, "id": minion}
             self.grains[minion] = grains
             self.cache.save_grains(minion, grains)
+        return {}
+
+    def on_bye(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
+        # A minion stopping cleanly says so before its sockets close: it is
+        # not connected from now on (until it is heard from again), and runs
+        # waiting for it report it at once instead of at their timeout.
+        self.peers.left(minion)
+        self.trackers.gone(minion)
+        log.info("minion %s said goodbye", minion)
         return {}
 
     def on_pillar(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -39,8 +39,7 @@ class Tracker:
 
     def _notify(self) -> None:
         self.touched = time.monotonic()
-        self.changed.set()
-        self.changed = asyncio.Event()
+        self.wake()
 
     def ack(self, minion: str) -> None:
         if minion not in self.acked:
@@ -54,6 +53,11 @@ class Tracker:
         self.acked.add(minion)
         self.events.append({"minion": minion, **ret})
         self._notify()
+
+    def wake(self) -> None:
+        """Wake the `master run` waiting on this job (a minion it waits for went away)."""
+        self.changed.set()
+        self.changed = asyncio.Event()
 
     async def wait(self, cursor: int, timeout: float) -> None:
         """Return when there are events past `cursor` or `timeout` passes."""
@@ -82,6 +86,12 @@ class Trackers:
 
     def get(self, jid: str) -> Tracker | None:
         return self.jobs.get(jid)
+
+    def gone(self, minion: str) -> None:
+        """`minion` is no longer connected: wake the runs still waiting for its return."""
+        for tracker in self.jobs.values():
+            if minion in tracker._expected and minion not in tracker.returned:
+                tracker.wake()
 
     def _expire(self) -> None:
         now = time.monotonic()

@@ -89,6 +89,7 @@ class Minion(Auth):
         await self.stopping.wait()
         for task in tasks:
             task.cancel()
+        await self._say_goodbye()
         # Running commands die with the minion, so worker threads end and
         # the process can exit instead of waiting for a `sleep 600`.
         terminate = getattr(self.ctx.runner, "terminate_all", None)

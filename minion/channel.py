@@ -14,6 +14,8 @@ from minion.session import MinionState
 from minion.states.jinjactx import SaltFunctions
 
 log = logging.getLogger("minion.agent")
+# How long a stopping minion waits for the master to take its goodbye.
+BYE_TIMEOUT = 1.0
 
 
 class Channel(MinionState):
@@ -59,6 +61,26 @@ class Channel(MinionState):
             self.wake_hb.clear()
             if self.status == "accepted" and await self._send({"kind": "hb"}):
                 await self._flush_unsent()
+
+    async def _say_goodbye(self) -> None:
+        """Tell the master this minion is stopping, so runs stop waiting for it.
+
+        Best effort and bounded: a master that does not answer within
+        BYE_TIMEOUT still sees the connection close, or the heartbeats stop.
+        Jobs still in flight send no return afterwards: the last word is the
+        goodbye, so the master does not count the minion as back.
+        """
+        if self.status != "accepted" or self.box is None or self.client is None:
+            return
+        self.status = "stopping"
+        for job in list(self.jobs):
+            job.cancel()
+        try:
+            data = await self.client.request(
+                protocol.make_request(self.box, self.id, {"kind": "bye"}), BYE_TIMEOUT)
+            protocol.open_reply(data, self.box)
+        except (TransportError, BadMessage) as exc:
+            log.debug("goodbye not taken: %s", exc)
 
     async def _flush_unsent(self) -> None:
         while self.unsent:

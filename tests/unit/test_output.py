@@ -177,3 +177,32 @@ def test_emit_writes_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
     output.emit({"m1": True}, "nested", stream=stream)
     output.emit({"m2": 1}, "json", stream=stream)
     assert stream.getvalue() == 'm1:\n    True\n{\n    "m2": 1\n}\n'
+
+
+MISSING = {"m2": output.NOT_CONNECTED,
+           "m3": f"{output.NO_RESPONSE}\nStill running: it acknowledged the job."}
+
+
+@pytest.mark.parametrize("fmt", ["nested", "highstate"])
+def test_minions_without_a_return_look_as_in_salt(fmt: str) -> None:
+    assert output.render_no_return(MISSING, fmt) == (
+        "m2:\n"
+        "    Minion did not return. [Not connected]\n"
+        "m3:\n"
+        "    Minion did not return. [No response]\n"
+        "    Still running: it acknowledged the job.")
+
+
+def test_minions_without_a_return_in_colour_show_the_reason_in_red() -> None:
+    text = output.render_no_return({"m2": output.NOT_CONNECTED}, "nested", color=True)
+    assert text == (f"{output.CYAN}m2{output.RESET}:\n"
+                    f"{output.RED}    Minion did not return. [Not connected]{output.RESET}")
+
+
+def test_minions_without_a_return_in_machine_outputs_are_plain_values() -> None:
+    assert json.loads(output.render_no_return(MISSING, "json")) == MISSING
+    assert yaml.safe_load(output.render_no_return(MISSING, "yaml")) == MISSING
+    assert output.render_no_return({"m2": output.NOT_CONNECTED}, "txt") == (
+        "m2: Minion did not return. [Not connected]")
+    assert all(output.did_not_return(v) for v in MISSING.values())
+    assert not output.did_not_return(True) and not output.did_not_return("Minion")

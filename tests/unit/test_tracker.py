@@ -115,3 +115,23 @@ def test_targets_expected_or_matched_now() -> None:
     assert exact.targets("m1") and not exact.targets("m2")
     late = trackers.start("2", ["m1"], match=lambda m: m == "m3")
     assert late.targets("m1") and late.targets("m3") and not late.targets("m2")
+
+
+def test_a_minion_gone_wakes_only_the_runs_still_waiting_for_it() -> None:
+    async def main() -> list[bool]:
+        trackers = Trackers()
+        waiting = trackers.start("1", ["m1", "m2"])
+        returned = trackers.start("2", ["m1"])
+        returned.ret("m1", {"return": True})
+        other = trackers.start("3", ["m3"])
+        waiters = [asyncio.create_task(t.wait(len(t.events), timeout=5))
+                   for t in (waiting, returned, other)]
+        await asyncio.sleep(0)
+        trackers.gone("m1")
+        await asyncio.sleep(0)
+        done = [w.done() for w in waiters]
+        for w in waiters:
+            w.cancel()
+        return done
+
+    assert asyncio.run(main()) == [True, False, False]
