@@ -70,7 +70,7 @@ def wait_connected(opts: dict[str, Any], pid: int, seconds: float) -> int:
     status = None
     while time.monotonic() < deadline:
         if not pidfile.running(pid):
-            print(f"minion: error: {opts['id']}: the minion exited; see {opts['log_file']}",
+            print(f"minion: error: {opts['id']}: the minion exited{_see(opts)}",
                   file=sys.stderr)
             return 1
         record = statusfile.read(statusfile.status_path(opts)) or {}
@@ -109,7 +109,11 @@ def why_not(opts: dict[str, Any], status: Any, seconds: float) -> str:
         return (f"{mid}: the master holds another key for {mid}; if this minion is the "
                 f"real one, `master key delete {mid}` there")
     return (f"{mid}: no answer from the master at {statusfile.master_address(opts)} "
-            f"within {seconds:g} s; see {opts['log_file']}")
+            f"within {seconds:g} s{_see(opts)}")
+
+
+def _see(opts: dict[str, Any]) -> str:
+    return f"; see {opts['log_file']}" if opts.get("log_file") else ""
 
 
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
