@@ -102,13 +102,17 @@ def running(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
-def not_the_daemon(pid: int, kind: str, owner: int) -> str | None:
-    """Why process `pid` is not the `kind` daemon run by uid `owner`; None if it is."""
+def not_the_daemon(pid: int, kind: str, owner: int, unknown_ok: bool = False) -> str | None:
+    """Why process `pid` is not the `kind` daemon run by uid `owner`; None if it is.
+
+    A process that cannot be inspected (/proc hidden) counts as not the
+    daemon, unless `unknown_ok`.
+    """
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
-        return f"process {pid} cannot be inspected"
+        return None if unknown_ok else f"process {pid} cannot be inspected"
     if not any(kind.encode() in arg for arg in argv):
         return f"process {pid} is not a saline {kind}"
     uids = [line.split()[1] for line in status.splitlines() if line.startswith("Uid:")]

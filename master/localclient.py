@@ -47,13 +47,17 @@ def check_running(sock_dir: Path) -> Path:
     A pid file naming a process that is gone (a master killed with SIGKILL
     leaves its files) is told at once, instead of after a request timeout.
     """
-    path = sock_dir / "master.ipc"
+    path, pid_path = sock_dir / "master.ipc", sock_dir / "master.pid"
     try:
-        pid = pidfile.read_pid(sock_dir / "master.pid")
+        pid = pidfile.read_pid(pid_path)
+        owner = pid_path.stat().st_uid if pid is not None else -1
     except OSError:
         pid = None  # unreadable: the socket's own permissions will tell
     if pid is not None and not pidfile.running(pid):
         raise MasterUnavailable(f"the master is not running (no process {pid})")
+    if pid is not None and pidfile.not_the_daemon(pid, "master", owner, unknown_ok=True):
+        # The killed master's pid now belongs to another program.
+        raise MasterUnavailable(f"the master is not running (process {pid} is not a master)")
     if not path.exists():
         raise MasterUnavailable(f"the master is not running (no socket at {path})")
     return path

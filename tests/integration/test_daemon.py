@@ -166,6 +166,14 @@ def test_stop_never_signals_a_process_that_is_not_the_daemon(cluster: Cluster,
         assert proc.returncode == 1
         assert f"process {other.pid} is not a saline master; not stopping it" in proc.stderr
         assert other.poll() is None
+        # A pid reused by another program after a SIGKILL: commands do not wait either.
+        (run / "master.ipc").touch()
+        began = time.monotonic()
+        proc = daemons.master("run", "*", "test.ping")
+        assert proc.stderr.strip() == (
+            f"master: the master is not running (process {other.pid} is not a master)")
+        assert time.monotonic() - began < 2.5
+        assert other.poll() is None
     finally:
         other.kill()
         other.wait()
