@@ -101,14 +101,17 @@ def config_dir(cli_value: str | None) -> Path:
     return Path(cli_value or os.environ.get("SALINE_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
 
 
-def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None,
+         missing_ok: bool = False) -> dict[str, Any]:
     """Read ``cdir/kind``, check it against the defaults and resolve paths.
 
-    Raises ConfigError with one line naming the file (and line for YAML
-    errors) for anything a user must fix.
+    With `missing_ok`, no file at all means the defaults (as Salt starts
+    without one); a file that is there must still be good. Raises ConfigError
+    with one line naming the file (and line for YAML errors) for anything a
+    user must fix.
     """
     path = cdir / kind
-    raw = read_yaml_file(path)
+    raw = {} if missing_ok and not path.exists() else read_yaml_file(path)
     raw.update(overrides or {})
     opts = dict(DEFAULTS[kind])
     for key, value in raw.items():

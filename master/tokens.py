@@ -10,6 +10,7 @@ it talks to has the fingerprint the token names; it pins that master.
 from __future__ import annotations
 
 import base64
+import datetime
 import fnmatch
 import hashlib
 import hmac
@@ -88,7 +89,7 @@ class TokenStore:
             left = None if info.get("uses") is None else info["uses"] - info.get("used", 0)
             out[token_id] = {
                 "match": info.get("match", "*"), "expires": info.get("expires"),
-                "uses_left": left,
+                "uses": info.get("uses"), "uses_left": left,
                 "valid": info.get("expires", 0) > now and (left is None or left > 0),
             }
         return out
@@ -117,3 +118,45 @@ class TokenStore:
         info["used"] = info.get("used", 0) + 1
         self._save(data)
         return None
+
+
+def iso_utc(epoch: float | None) -> str | None:
+    """``2026-12-06T09:12:03Z`` for scripts (--out json or yaml)."""
+    if not isinstance(epoch, int | float):
+        return None
+    when = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def describe(info: dict[str, Any], now: float | None = None) -> str:
+    """One line for people: the ids it admits, the uses left and when it expires,
+    e.g. ``ids 'web*', 2 of 3 uses left, expires 2026-12-06 09:12 UTC (in 59 min)``."""
+    now = time.time() if now is None else now
+    if info.get("uses") is None:
+        uses = "any number of uses"
+    else:
+        uses = f"{info.get('uses_left')} of {info['uses']} uses left"
+    expires = info.get("expires")
+    if not isinstance(expires, int | float):
+        when = "no expiry recorded"
+    else:
+        stamp = datetime.datetime.fromtimestamp(expires, datetime.UTC).strftime(
+            "%Y-%m-%d %H:%M UTC")
+        left = expires - now
+        when = (f"expires {stamp} (in {_span(left)})" if left > 0
+                else f"expired {stamp} ({_span(-left)} ago)")
+    return f"ids {info.get('match', '*')!r}, {uses}, {when}"
+
+
+def _span(seconds: float) -> str:
+    """``42 s``, ``59 min``, ``2 h 5 min``, ``3 d 4 h`` (to the nearest minute past 1 min)."""
+    if seconds < 59.5:
+        return f"{round(seconds)} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        hours, mins = divmod(minutes, 60)
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    days, hours = divmod(round(minutes / 60), 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"

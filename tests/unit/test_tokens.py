@@ -44,7 +44,7 @@ def test_redeem_rules(tmp_path: Path) -> None:
     assert store.redeem(presented, "web2") is None
     assert store.redeem(presented, "web3") == "token used up"
     assert store.list()[token_id] == {"match": "web*", "expires": pytest.approx(
-        time.time() + 3600, abs=5), "uses_left": 0, "valid": False}
+        time.time() + 3600, abs=5), "uses": 2, "uses_left": 0, "valid": False}
     assert store.revoke(token_id) and not store.revoke(token_id)
     assert store.redeem(presented, "web1") == "unknown token"
 
