@@ -34,8 +34,13 @@ def add_parsers(sub: Any, start: argparse.ArgumentParser,
                    help="stop the running minion (SIGTERM) and wait until it has exited",
                    description="Stop the minion whose pid is in sock_dir/minion.pid: "
                                "SIGTERM, then wait up to 10 s. Exit 1 if it is not running.")
-    sub.add_parser("status", parents=[common],
-                   help="whether the minion is running, and whether the master accepted it")
+    status = sub.add_parser("status", parents=[common],
+                            help="whether the minion is running, and whether the master "
+                                 "accepted it")
+    status.add_argument("--wait-connected", nargs="?", type=float, const=WAIT_CONNECTED,
+                        metavar="SECONDS",
+                        help="wait until the master has accepted the running minion; exit 1 "
+                             f"if not within SECONDS (default {WAIT_CONNECTED:g})")
 
 
 def before_start(args: argparse.Namespace, opts: dict[str, Any]) -> int | None:
@@ -117,7 +122,7 @@ def _see(opts: dict[str, Any]) -> str:
 
 
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
-    """`minion stop` and `minion status`."""
+    """`minion stop` and `minion status [--wait-connected]`."""
     path = statusfile.pid_path(opts)
     if args.command == "stop":
         code, line = pidfile.stop("minion", path)
@@ -131,6 +136,8 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         why = f"no process {pid}" if pid is not None else f"no pid file at {path}"
         print(f"minion: the minion is not running ({why})", file=sys.stderr)
         return 1
+    if args.wait_connected is not None:
+        return wait_connected(opts, pid, args.wait_connected)
     record = statusfile.read(statusfile.status_path(opts)) or {}
     status = record.get("status") if record.get("pid") == pid else None
     print(f"{opts['id']}: running (pid {pid}), {describe(opts, status)}")

@@ -209,9 +209,14 @@ def test_minion_start_d_waits_until_accepted(cluster: Cluster, daemons: Daemons)
     assert f"m1: running (pid {pid}), key pending on the master at 127.0.0.1:" in status.stdout
     assert (cdir / "run" / "minion.status").stat().st_mode & 0o777 == 0o600
 
+    waited = daemons.cmd("minion", cdir, "status", "--wait-connected", "0.5")
+    assert waited.returncode == 1 and "m1: key is pending on the master" in waited.stderr
     assert daemons.master("key", "accept", "m1", "-y").returncode == 0
-    wait_for(lambda: "accepted by" in daemons.cmd("minion", cdir, "status").stdout, 15,
-             interval=0.2, what="m1 accepted")
+    waited = daemons.cmd("minion", cdir, "status", "--wait-connected", "15")
+    assert waited.returncode == 0, waited.stderr
+    assert waited.stdout.startswith("m1: accepted by the master at 127.0.0.1:")
+    status = daemons.cmd("minion", cdir, "status")
+    assert f"m1: running (pid {pid}), accepted by the master at" in status.stdout
     second = daemons.cmd("minion", cdir, "start", "-d")
     assert second.returncode == 1 and f"already running (pid {pid})" in second.stderr
 
