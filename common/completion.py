@@ -47,12 +47,21 @@ def walk(parser: argparse.ArgumentParser, path: str = "") -> list[Node]:
             node.options.extend(action.option_strings)
             if action.nargs not in (0, argparse.OPTIONAL):
                 for flag in action.option_strings:
-                    node.values[flag] = [str(c) for c in action.choices or ()]
+                    node.values[flag] = _choices(action)
         else:
             variadic = action.nargs in (argparse.ZERO_OR_MORE, argparse.ONE_OR_MORE,
                                         argparse.REMAINDER)
             node.positionals.append((action.dest, variadic, [str(c) for c in action.choices or ()]))
     return [node, *below]
+
+
+def _choices(action: argparse.Action) -> list[str]:
+    """The values an option takes: its choices, else those its metavar spells (true|false)."""
+    if action.choices:
+        return [str(c) for c in action.choices]
+    if isinstance(action.metavar, str) and re.fullmatch(r"\w+(\|\w+)+", action.metavar):
+        return action.metavar.split("|")
+    return []
 
 
 def script(parser: argparse.ArgumentParser, shell: str, sources: Sources) -> str:

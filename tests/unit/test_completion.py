@@ -111,6 +111,7 @@ def test_master_script_completes_commands_options_and_words(shell: str, tmp_path
     assert offered("jobs", "show", "2026") == ["20260101000000000001"]
     assert offered("completion", "") == ["bash", "zsh", "functions", "minions", "tokens", "jids"]
     assert offered("start", "-l", "w") == ["warning"]
+    assert offered("run", "--state-verbose", "") == ["true", "false"]
 
 
 def test_config_dir_value_completes_directories(tmp_path: Path) -> None:
