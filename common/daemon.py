@@ -40,38 +40,6 @@ class Start:
     lines: list[str] = field(default_factory=list)
 
 
-def detach() -> Starting | None:
-    """Fork into the background: None in the daemon, what to wait on in the caller."""
-    global _detached
-    sys.stdout.flush()
-    sys.stderr.flush()
-    read_end, write_end = os.pipe()
-    child = os.fork()
-    if child:
-        os.close(write_end)
-        return Starting(read_end, child)
-    try:
-        os.close(read_end)
-        os.setsid()
-        if os.fork():
-            os._exit(0)  # the first child ends; the daemon is adopted by init
-        os.chdir("/")
-        os.umask(0o022)
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)
-        os.dup2(null, 1)
-        os.dup2(write_end, 2)
-        os.close(null)
-        os.close(write_end)
-        os.write(2, PID_TAG + f"{os.getpid()}\n".encode())
-    except BaseException as exc:  # never return into the caller's code from a child
-        with contextlib.suppress(OSError):
-            os.write(2, f"cannot detach: {exc}\n".encode())
-        os._exit(1)
-    _detached = True
-    return None
-
-
 class Starting:
     """The starting command's end of a detached daemon's start-up pipe."""
 
@@ -102,6 +70,38 @@ class Starting:
         finally:
             os.close(self.fd)
         return _parse_start(outcome, buf)
+
+
+def detach() -> Starting | None:
+    """Fork into the background: None in the daemon, what to wait on in the caller."""
+    global _detached
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child:
+        os.close(write_end)
+        return Starting(read_end, child)
+    try:
+        os.close(read_end)
+        os.setsid()
+        if os.fork():
+            os._exit(0)  # the first child ends; the daemon is adopted by init
+        os.chdir("/")
+        os.umask(0o022)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.dup2(write_end, 2)
+        os.close(null)
+        os.close(write_end)
+        os.write(2, PID_TAG + f"{os.getpid()}\n".encode())
+    except BaseException as exc:  # never return into the caller's code from a child
+        with contextlib.suppress(OSError):
+            os.write(2, f"cannot detach: {exc}\n".encode())
+        os._exit(1)
+    _detached = True
+    return None
 
 
 def _parse_start(outcome: str, buf: bytes) -> Start:
