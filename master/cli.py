@@ -15,14 +15,15 @@ from common import config, highstate
 from common.clihelp import Parser, VersionAction
 from common.completion import SHELLS
 from common.output import FORMATS
-from master import imagebuild_args, lifecycle
+from master import imagebuild_args, jobs_args, lifecycle
 from master.complete import KINDS
 
 # Positionals whose words the completion script asks `master completion KIND` for.
 COMPLETE_FROM = {("run", "target"): "minions", ("run", "fun"): "functions",
                  ("key accept", "ids"): "minions", ("key reject", "ids"): "minions",
                  ("key delete", "ids"): "minions", ("key fingerprint", "ids"): "minions",
-                 ("key token revoke", "token_id"): "tokens", ("jobs show", "jid"): "jids"}
+                 ("key token revoke", "token_id"): "tokens", ("jobs show", "jid"): "jids",
+                 ("jobs report", "jid"): "jids"}
 
 TARGET_FLAGS = {
     "-E": ("pcre", "target ids by regular expression"),
@@ -110,7 +111,8 @@ def add_key_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     for action, text in (("accept", "accept pending keys"), ("reject", "reject pending keys"),
                          ("delete", "delete keys in any state")):
         p = key_sub.add_parser(action, parents=[common], help=text)
-        p.add_argument("ids", nargs="*", metavar="ID", help="minion ids (globs allowed)")
+        p.add_argument("ids", nargs="*", metavar="ID",
+                       help="minion ids; globs allowed (quote them: 'web*')")
         p.add_argument("-A", "--all", action="store_true",
                        help="every pending key" if action != "delete" else "every key")
         p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
@@ -177,15 +179,8 @@ Options may also follow the function's arguments; `--` ends them."""
 
 
 def add_jobs_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    """`master jobs list|show`."""
-    jobs = sub.add_parser("jobs", parents=[common], help="read the job cache")
-    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
-    jl = jobs_sub.add_parser("list", parents=[common], help="recent jobs, newest first")
-    jl.add_argument("-n", "--limit", type=int, default=50, help="how many jobs to show")
-    jl.add_argument("--out", choices=FORMATS, default="nested", help="output format")
-    js = jobs_sub.add_parser("show", parents=[common], help="one job and its returns")
-    js.add_argument("jid", help="the job id (`master jobs list` shows them)")
-    js.add_argument("--out", choices=FORMATS, default="nested", help="output format")
+    """`master jobs list|show|report|stats` (options in master.jobs_args)."""
+    jobs_args.add_parser(sub, common)
 
 
 def add_run_options(run: argparse.ArgumentParser) -> None:
@@ -220,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "completion":
             return completion(args)
         cdir = config.config_dir(getattr(args, "config_dir", None))
-        # Like Salt, the daemon starts on its defaults without a config file.
-        no_file = args.command == "start" and not (cdir / "master").exists()
+        # Like Salt, the daemon starts on its defaults without a config file
+        # (and `stop` and `status` find it the same way).
+        no_file = args.command in ("start", "stop", "status") and not (cdir / "master").exists()
         opts = config.load("master", cdir, missing_ok=no_file)
         if no_file:
             opts["_no_config_file"] = True

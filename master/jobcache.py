@@ -6,8 +6,11 @@ read jobs while the master writes them.
 
 from __future__ import annotations
 
+import datetime
+import fnmatch
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,11 @@ CREATE TABLE IF NOT EXISTS returns (
     jid TEXT NOT NULL, minion TEXT NOT NULL, ret BLOB, success INTEGER,
     retcode INTEGER, ts REAL, PRIMARY KEY (jid, minion));
 CREATE TABLE IF NOT EXISTS minions (id TEXT PRIMARY KEY, grains BLOB, seen REAL);
+CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (started);
 """
+# How many rows `list_jobs` reads at most while looking for jobs whose target matches
+# (the target is stored encoded, so that filter runs here, not in SQL).
+TARGET_SCAN = 100_000
 
 
 class JobCache:
@@ -72,23 +79,57 @@ class JobCache:
             return None
         return [m for m in expected if isinstance(m, str)] if isinstance(expected, list) else None
 
-    def list_jobs(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest jobs first, with how many minions returned."""
+    def list_jobs(self, limit: int = 50, since: float | None = None, fun: str | None = None,
+                  tgt: str | None = None, before: str | None = None) -> list[dict[str, Any]]:
+        """The newest jobs first, with how many minions returned.
+
+        `since` keeps jobs published at or after that time, `fun` and `tgt` are globs
+        on the function and the target, `before` a job id: only jobs published
+        before it (the next page).
+        """
+        where: list[str] = ["1"]
+        params: list[Any] = []
+        if since is not None:  # the jid bound lets SQLite stop at the key, not scan on
+            where.append("j.jid >= ? AND j.started >= ?")
+            params += [jid_at(since - 60), since]
+        if fun:
+            where.append("j.fun GLOB ?")
+            params.append(sql_glob(fun))
+        if before:
+            where.append("j.jid < ?")
+            params.append(before)
         rows = self.db.execute(
             "SELECT j.jid, j.fun, j.arg, j.tgt, j.tgt_type, j.expected, j.started, j.user,"
             " (SELECT COUNT(*) FROM returns r WHERE r.jid = j.jid)"
-            " FROM jobs j ORDER BY j.jid DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [
-            {"jid": r[0], "fun": r[1], "arg": codec.loads(r[2]), "tgt": codec.loads(r[3]),
-             "tgt_type": r[4], "expected": len(codec.loads(r[5])), "started": r[6],
-             "user": r[7], "returned": r[8]}
-            for r in rows
-        ]
+            f" FROM jobs j WHERE {' AND '.join(where)} ORDER BY j.jid DESC"
+            " LIMIT ?",
+            (*params, limit if not tgt else TARGET_SCAN),
+        )
+        jobs = []
+        for r in rows:
+            target = codec.loads(r[3])
+            if tgt and not fnmatch.fnmatchcase(target_text(target), tgt):
+                continue
+            jobs.append({"jid": r[0], "fun": r[1], "arg": codec.loads(r[2]), "tgt": target,
+                         "tgt_type": r[4], "expected": len(codec.loads(r[5])),
+                         "started": r[6], "user": r[7], "returned": r[8]})
+            if len(jobs) >= limit:
+                break
+        return jobs
 
     def get_job(self, jid: str) -> dict[str, Any] | None:
         """One job with every return it has so far."""
+        job = self.job_header(jid)
+        if job is None:
+            return None
+        job["returns"] = {
+            minion: {"return": ret, "success": ok, "retcode": rc}
+            for minion, ret, ok, rc, _ in self.iter_returns(jid)
+        }
+        return job
+
+    def job_header(self, jid: str) -> dict[str, Any] | None:
+        """One job without its returns: function, arguments, target, who was expected."""
         row = self.db.execute(
             "SELECT fun, arg, kwarg, tgt, tgt_type, expected, started, user FROM jobs"
             " WHERE jid=?",
@@ -96,18 +137,33 @@ class JobCache:
         ).fetchone()
         if row is None:
             return None
-        returns = {
-            m: {"return": codec.loads(ret), "success": bool(ok), "retcode": rc}
-            for m, ret, ok, rc in self.db.execute(
-                "SELECT minion, ret, success, retcode FROM returns WHERE jid=? ORDER BY minion",
-                (jid,),
-            )
-        }
         return {
             "jid": jid, "fun": row[0], "arg": codec.loads(row[1]), "kwarg": codec.loads(row[2]),
             "tgt": codec.loads(row[3]), "tgt_type": row[4], "expected": codec.loads(row[5]),
-            "started": row[6], "user": row[7], "returns": returns,
+            "started": row[6], "user": row[7],
         }
+
+    def iter_returns(self, jid: str) -> Iterator[tuple[str, Any, bool, int, float]]:
+        """Each return of job `jid` as (minion, return, success, retcode, time it
+        arrived), by minion id, read one at a time so a large job is never held whole."""
+        cursor = self.db.execute(
+            "SELECT minion, ret, success, retcode, ts FROM returns WHERE jid=? ORDER BY minion",
+            (jid,),
+        )
+        for minion, ret, ok, rc, ts in cursor:
+            yield minion, codec.loads(ret), bool(ok), rc, ts
+
+    def recent_jobs(self, fun_glob: str, since: float, limit: int
+                    ) -> list[tuple[str, str, float, Any]]:
+        """(jid, function, published, kwarg) of the newest `limit` jobs whose function
+        matches `fun_glob`, published at or after `since`; oldest first."""
+        rows = self.db.execute(
+            "SELECT jid, fun, started, kwarg FROM jobs WHERE jid >= ? AND started >= ?"
+            " AND fun GLOB ? ORDER BY jid DESC LIMIT ?",
+            (jid_at(since - 60), since, sql_glob(fun_glob), limit),
+        ).fetchall()
+        return [(jid, fun, started, codec.loads(kwarg))
+                for jid, fun, started, kwarg in reversed(rows)]
 
     def save_grains(self, minion: str, grains: dict[str, Any]) -> None:
         self.db.execute(
@@ -136,3 +192,22 @@ class JobCache:
             self.db.execute("DELETE FROM returns WHERE jid=?", (jid,))
             self.db.execute("DELETE FROM jobs WHERE jid=?", (jid,))
         return len(old)
+
+
+def sql_glob(pattern: str) -> str:
+    """A shell glob as SQLite's GLOB reads it (``[!a]`` is written ``[^a]`` there)."""
+    return pattern.replace("[!", "[^")
+
+
+def target_text(tgt: Any) -> str:
+    """A job's target as one string, for matching: a list target joined by commas."""
+    if isinstance(tgt, list | tuple):
+        return ",".join(str(t) for t in tgt)
+    return str(tgt)
+
+
+def jid_at(when: float) -> str:
+    """The job id the master would have given a job published at `when` (jids are UTC
+    times), a key bound for "published since"."""
+    moment = datetime.datetime.fromtimestamp(max(when, 0), datetime.UTC)
+    return moment.strftime("%Y%m%d%H%M%S%f")
