@@ -101,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "completion":
             return completion(args, cdir)
-        # Like Salt, the daemon starts on its defaults without a config file.
-        no_file = args.command == "start" and not (cdir / "minion").exists()
+        # Like Salt, the daemon starts on its defaults without a config file
+        # (and `stop` and `status` find it the same way).
+        no_file = args.command in ("start", "stop", "status") and not (cdir / "minion").exists()
         opts = config.load("minion", cdir, missing_ok=no_file)
         from common.ids import InvalidId, check_minion_id
 

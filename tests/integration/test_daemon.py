@@ -264,3 +264,12 @@ def test_a_foreground_master_tells_systemd_it_is_ready(cluster: Cluster,
         finally:
             proc.terminate()
             assert proc.wait(10) == 0
+
+
+def test_stop_and_status_work_without_a_config_file(tmp_path: Path, daemons: Daemons) -> None:
+    bare = tmp_path / "bare"  # as `start` does, they read the defaults
+    for prog in ("master", "minion"):
+        for command in ("stop", "status"):
+            proc = daemons.cmd(prog, bare, command)
+            assert proc.returncode == 1, proc.stderr
+            assert f"the {prog} is not running (no " in proc.stderr
