@@ -72,6 +72,8 @@ def _docker_unavailable() -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.docker)  # so that -m 'not docker' leaves the tier out
         if here in item.path.parents and "minion_image" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(IMAGE_TEST_TIMEOUT))
 
