@@ -141,11 +141,13 @@ class Chromium:
         self.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
 
     def screenshot(self, path: Path, full_page: bool = False) -> bytes:
-        """A PNG of the viewport (or the whole page) written to `path`."""
-        params: dict[str, Any] = {"format": "png"}
+        """A PNG of the viewport (or, grown to its height, the whole page) at `path`."""
         if full_page:
-            params["captureBeyondViewport"] = True
-        data = base64.b64decode(self.call("Page.captureScreenshot", params)["data"])
+            width, height = self.js("[innerWidth, document.documentElement.scrollHeight]")
+            self.call("Emulation.setDeviceMetricsOverride",
+                      {"width": width, "height": height, "deviceScaleFactor": 1,
+                       "mobile": False})
+        data = base64.b64decode(self.call("Page.captureScreenshot", {"format": "png"})["data"])
         Path(path).write_bytes(data)
         return data
 
