@@ -34,7 +34,8 @@ def main(cache: JobCache, jid: str, out: str | None, width: int | None) -> int:
     text, gantt = render(cache, job, target.suffix.lower() == ".svg", width or PLOT_W)
     _write(target, text)
     kind = "chart" if target.suffix.lower() == ".svg" else "report"
-    print(f"{kind} of job {jid} ({len(gantt.lanes)} minions, {len(gantt.bars)} bars): {target}")
+    print(f"{kind} of job {jid} ({_count(len(gantt.lanes), 'minion')}, "
+          f"{_count(len(gantt.bars), 'bar')}): {target}")
     return 0
 
 
@@ -53,6 +54,10 @@ def time_of_day(when: float) -> float:
     """Seconds after local midnight at `when`: the clock minions write ``start_time`` in."""
     moment = datetime.datetime.fromtimestamp(when)
     return moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
 def _write(target: Path, text: str) -> None:

@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 from master.report_layout import Gantt
-from master.report_outcome import COLOURS, LABELS, OUTCOMES
+from master.report_outcome import COLOURS, LABELS, OUTCOMES, labels
 from master.report_summary import Summary, duration_text
 from master.report_svg import LANE_STATUS, STYLE, axis_svg, chart_svg
 
@@ -80,7 +80,7 @@ def page(gantt: Gantt, summary: Summary, job: dict[str, Any]) -> str:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width">',
         f"<title>{escape(title)}</title>", f"<style>{PAGE_STYLE}{STYLE}</style></head><body>",
-        _header(gantt, job), _summary(summary, gantt), _legend(),
+        _header(gantt, job), _summary(summary, gantt), _legend(gantt.state_job),
         '<div class="scroll"><div class="sticky">', axis_svg(gantt), "</div>",
         chart_svg(gantt), "</div>", '<div id="tip" role="tooltip"></div>',
         '<script type="application/json" id="report-data">'
@@ -144,9 +144,10 @@ def _table(title: str, head: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -
     return f"<div><h2>{escape(title)}</h2><table><tr>{cells}</tr>{body}</table></div>"
 
 
-def _legend() -> str:
-    items = "".join(f'<span><i style="background:{COLOURS[o]}"></i>{LABELS[o]}</span>'
-                    for o in OUTCOMES)
+def _legend(state_job: bool) -> str:
+    shown = OUTCOMES if state_job else ("unchanged", "failed")
+    items = "".join(f'<span><i style="background:{COLOURS[o]}"></i>{labels(state_job)[o]}'
+                    "</span>" for o in shown)
     return (f'<h2>Timeline</h2><p class="legend">{items}<span>│ returned</span>'
             "<span>time is seconds after the job was published</span></p>")
 
@@ -165,6 +166,6 @@ def _data(gantt: Gantt) -> str:
     lanes = [[lane.minion, LANE_STATUS[lane.status],
               None if lane.return_at is None else round(lane.return_at, 4), len(lane.bars),
               int(lane.shifted)] for lane in gantt.lanes]
-    data = {"o": [LABELS[o] for o in OUTCOMES], "s": [list(k) for k in states],
+    data = {"o": [labels(gantt.state_job)[o] for o in OUTCOMES], "s": [list(k) for k in states],
             "c": list(comments), "b": bars, "m": lanes}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

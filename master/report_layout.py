@@ -166,7 +166,7 @@ def _state_bars(ret: Mapping[str, Any], published_tod: float, at: float | None
 def _return_bar(fun: str, ret: Any, success: bool, at: float | None) -> Bar:
     """The single bar of a return that is not a mapping of state results."""
     end = at or 0.0
-    return Bar(0, 0, 0.0, end, "unchanged" if success else "failed", "return", fun, fun,
+    return Bar(0, 0, 0.0, end, "unchanged" if success else "failed", "return", fun, "",
                _short(ret), end * 1000, 0)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 OUTCOMES = ("unchanged", "changed", "failed", "notrun")
 LABELS = {"unchanged": "unchanged", "changed": "changed", "failed": "failed",
           "notrun": "not run"}
+# A job that is not a state run has only two: its function succeeded or failed.
+RETURN_LABELS = {**LABELS, "unchanged": "succeeded"}
 # Fixed colours (Salt's highstate hues: green, cyan, red, grey), so one outcome
 # looks the same in every report.
 COLOURS = {"unchanged": "#2f9e57", "changed": "#1597b8", "failed": "#d6453d",
@@ -23,6 +25,11 @@ COLOURS = {"unchanged": "#2f9e57", "changed": "#1597b8", "failed": "#d6453d",
 STATE_FUNS = ("state.apply", "state.highstate", "state.sls", "state.single", "state.sls_id",
               "state.test", "state.top")
 REQUISITE_FAILED = "One or more requisite failed"
+
+
+def labels(state_job: bool) -> dict[str, str]:
+    """The words for each outcome in a report of a state run, or of another job."""
+    return LABELS if state_job else RETURN_LABELS
 
 
 def outcome(ret: Mapping[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from master.report_layout import BAR_H, LANE_PAD, ROW_H, Bar, Gantt, Lane
-from master.report_outcome import COLOURS, LABELS, OUTCOMES
+from master.report_outcome import COLOURS, OUTCOMES, labels
 from master.report_summary import duration_text
 
 AXIS_H = 30
@@ -88,7 +88,7 @@ def _lane(lane: Lane, gantt: Gantt, titles: bool) -> str:
         out.append(f'<text class="nr" x="{gantt.plot_x + 6:g}" y="{middle + 4:g}">'
                    "did not return</text>")
     for bar in lane.bars:
-        out.append(_bar(bar, titles))
+        out.append(_bar(bar, titles, gantt.state_job))
     for bar in lane.bars:  # a failed state may be a sliver: a mark above it finds it
         if bar.outcome == "failed":
             out.append(f'<path class="fm" d="M{bar.x + bar.w / 2 - 4:g} {lane.y + 0.5:g}'
@@ -104,20 +104,20 @@ def _lane(lane: Lane, gantt: Gantt, titles: bool) -> str:
     return "".join(out)
 
 
-def _bar(bar: Bar, titles: bool) -> str:
+def _bar(bar: Bar, titles: bool, state_job: bool) -> str:
     head = (f'<rect class="b {CODES[bar.outcome]}" x="{bar.x:g}" y="{bar.y:g}" '
             f'width="{bar.w:g}" height="{BAR_H}"')
     if not titles:
         return head + "/>"
-    return f"{head}><title>{escape(bar_text(bar))}</title></rect>"
+    return f"{head}><title>{escape(bar_text(bar, state_job))}</title></rect>"
 
 
-def bar_text(bar: Bar) -> str:
+def bar_text(bar: Bar, state_job: bool = True) -> str:
     """The hover text of one bar: id, function, outcome, duration, comment."""
     lines = [f"{bar.state_id} ({bar.function})"]
     if bar.name and bar.name != bar.state_id:
         lines.append(f"name: {bar.name}")
-    lines.append(f"{LABELS[bar.outcome]} · {duration_text(bar.duration_ms)} · "
+    lines.append(f"{labels(state_job)[bar.outcome]} · {duration_text(bar.duration_ms)} · "
                  f"started at {bar.start:.3f} s")
     if bar.comment:
         lines.append(bar.comment)

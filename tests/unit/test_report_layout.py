@@ -209,6 +209,10 @@ def test_a_job_that_is_not_a_state_run_has_one_bar_per_minion() -> None:
     summary = summarize(gantt, header["expected"])
     assert (summary.targeted, summary.returned, summary.failed, summary.missing) == \
         (3, 2, ["m2"], ["m3"])
+    html = page(gantt, summary, header)
+    assert "succeeded</span>" in html and "not run</span>" not in html  # its legend
+    assert "states unchanged" not in html and "did not return</text>" in html
+    assert "<title>return (cmd.run)\nsucceeded · 400 ms" in chart_svg(gantt, titles=True)
 
 
 def test_summary_names_the_slowest_states_and_minions() -> None:
