@@ -29,6 +29,9 @@ ERROR_TEXT_MAX = 500
 
 TOPIC_ALL = b"\x00all"
 TOPIC_NOTICE = b"\x00notice"
+# The request id of a notice the master pushes down a request connection
+# unasked (real request ids are never empty).
+PUSH_RID = b""
 
 # Request-channel bodies a minion may send once accepted.
 REQUEST_KINDS = (

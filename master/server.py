@@ -26,10 +26,12 @@ from common.protocol import BadMessage
 from common.ratelog import RateLog
 from common.transport import TransportError, tcp_address
 from common.transport.aio import Publisher, Server
+from common.transport.zap import CurveServer
 from master import local
 from master.jobcache import JobCache
 from master.keys import KeyStore, TooManyPending, autosign_allows
 from master.peers import Peers
+from master.pubgate import PendingRoutes, PublishGate
 from master.resources import Refused, Resources, bounded_grains
 from master.tokens import TokenError, TokenStore
 from master.tracker import Trackers
@@ -71,6 +73,9 @@ class Master:
         }
         self.resources = Resources(opts)
         self.ratelog = RateLog(log)
+        self.gate = PublishGate(self.store, self.ratelog)
+        self.pending_routes = PendingRoutes()
+        self.ret_server: Server | None = None
         self.workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="serve")
         self.boxed_handlers: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
             "hello": self.on_hello,
@@ -87,8 +92,10 @@ class Master:
         """Bind the sockets and serve until SIGINT/SIGTERM."""
         opts = self.opts
         iface, size = opts["interface"], int(opts["max_msg_size"])
-        self.publisher = Publisher(tcp_address(iface, opts["publish_port"]), size)
+        self.publisher = Publisher(tcp_address(iface, opts["publish_port"]), size,
+                                   CurveServer(self.pair.box_secret(), self.gate.admit))
         ret_server = Server(tcp_address(iface, opts["ret_port"]), size, self._on_disconnect)
+        self.ret_server = ret_server
         local_server = local.bind(self, size)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -117,20 +124,22 @@ class Master:
         slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         tasks: set[asyncio.Task[None]] = set()
         while True:
-            peer, rid, payload = await server.recv()
+            peer, rid, payload, address = await server.recv_from()
             await slots.acquire()
-            task = asyncio.ensure_future(self._answer(server, peer, rid, payload))
+            task = asyncio.ensure_future(self._answer(server, peer, rid, payload, address))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             task.add_done_callback(lambda _: slots.release())
 
-    async def _answer(self, server: Server, peer: bytes, rid: bytes, payload: bytes) -> None:
+    async def _answer(self, server: Server, peer: bytes, rid: bytes, payload: bytes,
+                      address: str = "") -> None:
         try:
             reply = await self.dispatch(payload, peer)
         except (BadMessage, ProtocolError) as exc:
-            # Once a minute per connection: a peer repeating bad frames must
-            # not fill the log.
-            self.ratelog.warning(f"rejected:{peer.hex()}", "rejected a request: %s", exc)
+            # Once a minute per source address: a peer repeating bad frames,
+            # even over new connections, must not fill the log.
+            self.ratelog.warning(f"rejected:{address or peer.hex()}",
+                                 "rejected a request from %s: %s", address or "?", exc)
             reply = protocol.error_reply(str(exc))
         except Exception:
             log.exception("request handler failed")
@@ -168,7 +177,11 @@ class Master:
         if status == "accepted":
             session = self.session
             self.known_accepted.add(req.minion_id)
-            self.peers.seen(req.minion_id)
+            # Connected only from its first boxed request (the hello), which
+            # the minion sends once its publish subscription is up.
+            self.gate.allow(req.minion_id, req.keys.box)
+        elif status == "pending" and route:
+            self.pending_routes.remember(req.minion_id, route)
         log.debug("auth from %s: %s", req.minion_id, status)
         return protocol.make_auth_reply(self.pair, req, status, session, self.key_gen)
 
@@ -363,6 +376,7 @@ class Master:
         accepted = sorted((set(accepted) | (now - self.known_accepted)) & now)
         self.known_accepted = now
         for minion in removed:
+            self.gate.drop(minion)
             self.peers.forget(minion)
             self.grains.pop(minion, None)
             self.resources.forget(minion)
@@ -374,7 +388,20 @@ class Master:
                      self.key_gen, ", ".join(removed))
             await self.notice("rotate", key_gen=self.key_gen)
         if accepted:
-            await self.notice("accepted", ids=accepted)
+            await self._tell_accepted(accepted)
+
+    async def _tell_accepted(self, accepted: list[str]) -> None:
+        # Pending minions are not on the publish port: push the notice down
+        # the connection each last authenticated on, so it asks again now.
+        for minion in accepted:
+            keys = self.store.accepted(minion)
+            if keys is not None:
+                self.gate.allow(minion, keys.box)
+        payload = protocol.make_notice(self.pair, "accepted", ids=accepted)
+        if self.ret_server is not None:
+            for route in self.pending_routes.take(accepted).values():
+                await self.ret_server.send(route, protocol.PUSH_RID, payload)
+        await self.notice("accepted", ids=accepted)
 
 
 def run(opts: dict[str, Any]) -> int:

@@ -15,9 +15,8 @@ import signal
 import threading
 from typing import Any
 
-from common import protocol
 from common.transport import TransportError, tcp_address
-from common.transport.aio import Client, Subscriber
+from common.transport.aio import Client
 from minion import statusfile
 from minion.auth import Auth
 from minion.context import Context
@@ -39,7 +38,7 @@ class Minion(Auth):
         opts = self.opts
         self.client = Client(
             tcp_address(opts["master"], opts["master_port"]), int(opts["max_msg_size"]),
-            self._on_reconnect,
+            self._on_reconnect, self._on_push,
         )
         self.loop = asyncio.get_running_loop()
         self.loop_thread = threading.get_ident()
@@ -65,15 +64,9 @@ class Minion(Auth):
         self.pool.shutdown(wait=False)
 
     async def serve(self) -> None:
-        opts = self.opts
-        size = int(opts["max_msg_size"])
+        # The publish subscription opens once the master has accepted us.
+        self.wants_publishes = True
         self._connect()
-        sub = Subscriber(
-            tcp_address(opts["master"], opts["publish_port"]),
-            [protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE],
-            size,
-            self._on_reconnect,
-        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
@@ -82,7 +75,6 @@ class Minion(Auth):
         log.info("minion %s starting, fingerprint %s", self.id, self.pair.public.fingerprint())
         tasks = [
             asyncio.ensure_future(self._auth_loop()),
-            asyncio.ensure_future(self._sub_loop(sub)),
             asyncio.ensure_future(self._heartbeat_loop()),
             asyncio.ensure_future(statusfile.follow(self)),  # ready; status file; SIGHUP
         ]
@@ -96,17 +88,10 @@ class Minion(Auth):
         if terminate is not None:
             terminate()
         self.pool.shutdown(wait=False, cancel_futures=True)
-        sub.close()
+        self._unsubscribe()
         assert self.client is not None
         self.client.close()
         log.info("minion %s stopped", self.id)
-
-    def _on_reconnect(self) -> None:
-        # A fresh connection (maybe a restarted master): say hello now
-        # rather than at the next heartbeat.
-        self.wake_hb.set()
-        if self.status != "accepted":
-            self.wake_auth.set()
 
 
 def run(opts: dict[str, Any], ctx: Context) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from common import protocol
 from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, ensure_private_dir
 from common.ids import check_minion_id
-from common.transport.aio import Client
+from common.transport.aio import Client, Subscriber
 from minion.context import Context
 from minion.masterkey import MasterKeyMismatch, MasterPin
 from minion.replay import ReplayStore
@@ -62,6 +62,10 @@ class MinionState:
         self.jobs: set[asyncio.Future[Any]] = set()
         self.running_jobs: dict[str, dict[str, Any]] = {}
         self.client: Client | None = None
+        # The publish subscription: only the daemon listens (not `minion call`).
+        self.wants_publishes = False
+        self.sub: Subscriber | None = None
+        self.sub_task: asyncio.Future[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread = 0
 

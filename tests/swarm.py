@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import signal
 import sys
@@ -34,6 +35,7 @@ from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, random_bytes
 from common.protocol import BadMessage
 from common.transport import TransportError, tcp_address
 from common.transport.aio import Client, Subscriber, context
+from common.transport.zap import CurveClient
 
 MAX_MSG = 1 << 20
 AUTH_TIMEOUT = 10.0
@@ -80,20 +82,42 @@ class SimMinion:
         self.client: Client | None = None
         self.jobs: set[asyncio.Future[None]] = set()
         self.held: list[dict[str, Any]] = []
+        self.sub: Subscriber | None = None
+        self.sub_task: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
-        self.client = Client(self.ret_addr, MAX_MSG)
-        sub = Subscriber(self.pub_addr, [protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE],
-                         MAX_MSG)
-        tasks = [asyncio.ensure_future(self._auth_loop()), asyncio.ensure_future(self._hb_loop()),
-                 asyncio.ensure_future(self._sub_loop(sub))]
+        self.client = Client(self.ret_addr, MAX_MSG, on_push=self._on_push)
+        tasks = [asyncio.ensure_future(self._auth_loop()), asyncio.ensure_future(self._hb_loop())]
         try:
             await asyncio.gather(*tasks)
         finally:
             for task in tasks:
                 task.cancel()
-            sub.close()
+            self._unsubscribe()
             self.client.close()
+
+    async def _subscribe(self) -> None:
+        # As the daemon does: the publish port admits accepted keys only, and
+        # a subscriber it refused is replaced, never retried by zmq.
+        if self.sub is not None and self.sub.refused:
+            self._unsubscribe()
+        if self.sub is None:
+            assert self.master is not None
+            topics = [protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE]
+            self.sub = Subscriber(self.pub_addr, topics, MAX_MSG, None,
+                                  CurveClient(self.master.box, self.pair.public.box,
+                                              self.pair.box_secret()))
+            self.sub_task = asyncio.ensure_future(self._sub_loop(self.sub))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await self.sub.ready.wait()
+
+    def _unsubscribe(self) -> None:
+        if self.sub_task is not None:
+            self.sub_task.cancel()
+        if self.sub is not None:
+            self.sub.close()
+        self.sub, self.sub_task = None, None
 
     # -- auth ---------------------------------------------------------------
     async def _auth_loop(self) -> None:
@@ -135,6 +159,7 @@ class SimMinion:
         self.key_gen = reply.key_gen
         self.box = self.pair.box_to(reply.master)
         self.status = "accepted"
+        await self._subscribe()
         await self._send({"kind": "hello", "grains": self.grains})
         await self._send({"kind": "pillar", "grains": self.grains}, 30.0)
         held, self.held = self.held, []
@@ -184,13 +209,25 @@ class SimMinion:
             except BadMessage:
                 continue
             if envelope["kind"] == "notice":
-                event = envelope.get("event")
-                if event == "accepted" and self.id in (envelope.get("ids") or []):
-                    self.wake.set()
-                elif event == "rotate":
-                    self._need_auth()
+                self._on_notice(envelope)
                 continue
             await self._on_job(envelope)
+
+    def _on_push(self, payload: bytes) -> None:
+        if self.master is None:
+            return
+        try:
+            envelope = protocol.open_publish(payload, protocol.TOPIC_NOTICE, self.master)
+        except BadMessage:
+            return
+        self._on_notice(envelope)
+
+    def _on_notice(self, envelope: dict[str, Any]) -> None:
+        event = envelope.get("event")
+        if event == "accepted" and self.id in (envelope.get("ids") or []):
+            self.wake.set()
+        elif event == "rotate":
+            self._need_auth()
 
     async def _on_job(self, envelope: dict[str, Any]) -> None:
         gen = envelope.get("key_gen")
@@ -234,8 +271,9 @@ class SimMinion:
 
 async def run_swarm(args: argparse.Namespace) -> None:
     """Run `args.count` minions until SIGTERM or SIGINT."""
-    # Two sockets per minion: lift libzmq's default cap of 1023 sockets.
-    context().set(zmq.MAX_SOCKETS, max(1024, 3 * args.count + 16))
+    # Four sockets per minion (DEALER, SUB and its monitor pair): lift
+    # libzmq's default cap of 1023 sockets.
+    context().set(zmq.MAX_SOCKETS, max(1024, 5 * args.count + 16))
     ret_addr = tcp_address(args.host, args.ret_port)
     pub_addr = tcp_address(args.host, args.pub_port)
     stop = asyncio.Event()

@@ -17,6 +17,7 @@ import zmq.asyncio
 from zmq.utils.monitor import parse_monitor_message
 
 from common.transport import TransportError, options
+from common.transport.zap import CurveClient, CurveServer, Gate, secure_client, secure_server
 
 log = logging.getLogger(__name__)
 _ctx: zmq.asyncio.Context | None = None
@@ -44,13 +45,15 @@ class _Socket:
         options.configure(self.sock, max_msg_size, address)
         self._on_connect = on_connect
         self._monitor_task: asyncio.Task[None] | None = None
+        self.refused = False
 
     def _watch_connects(self) -> None:
         # Each completed ZMTP handshake means the peer can now hear us: the
         # caller uses it to announce itself at once after a reconnect.
         if self._on_connect is None:
             return
-        mon = self.sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
+        mon = self.sock.get_monitor_socket(
+            zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
         self._monitor_task = asyncio.ensure_future(self._monitor(mon))
 
     async def _monitor(self, mon: zmq.asyncio.Socket) -> None:
@@ -60,7 +63,10 @@ class _Socket:
                 frames = await mon.recv_multipart()
                 event = parse_monitor_message(frames)
                 if event["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                    self.refused = False
                     self._on_connect()
+                elif event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                    self.refused = True
         except (asyncio.CancelledError, zmq.ZMQError):
             pass
         finally:
@@ -75,19 +81,41 @@ class _Socket:
 
 
 class Publisher(_Socket):
-    """PUB socket bound on the publish port."""
+    """PUB socket bound on the publish port.
 
-    def __init__(self, address: str, max_msg_size: int) -> None:
+    With `curve`, only peers whose CURVE key the gate admits complete the
+    handshake; nobody else can subscribe (or make the socket keep
+    subscriptions for them).
+    """
+
+    def __init__(self, address: str, max_msg_size: int,
+                 curve: CurveServer | None = None) -> None:
         super().__init__(zmq.PUB, address, max_msg_size)
         self.sock.setsockopt(zmq.SNDHWM, 100_000)
+        self.gate: Gate | None = None
+        if curve is not None:
+            # The gate must be listening before the first peer handshakes.
+            self.gate = Gate(context(), curve.admit)
+            secure_server(self.sock, curve)
         options.bind(self.sock, address)
+
+    def close(self) -> None:
+        super().close()
+        if self.gate is not None:
+            self.gate.close()
 
     async def send(self, topic: bytes, payload: bytes) -> None:
         await self.sock.send_multipart([topic, payload])
 
 
 class Subscriber(_Socket):
-    """SUB socket connected to a publisher, subscribed to the given topics."""
+    """SUB socket connected to a publisher, subscribed to the given topics.
+
+    `ready` is set once the first handshake completed. `refused` turns true
+    when the publisher refused our CURVE key; zmq does not try again after
+    that, so the owner opens a new subscriber once it has reason to think
+    the key is now allowed.
+    """
 
     def __init__(
         self,
@@ -95,12 +123,22 @@ class Subscriber(_Socket):
         topics: list[bytes],
         max_msg_size: int,
         on_connect: Callable[[], None] | None = None,
+        curve: CurveClient | None = None,
     ) -> None:
-        super().__init__(zmq.SUB, address, max_msg_size, on_connect)
+        self.ready = asyncio.Event()
+        self._then = on_connect
+        super().__init__(zmq.SUB, address, max_msg_size, self._connected)
+        if curve is not None:
+            secure_client(self.sock, curve)
         for topic in topics:
             self.sock.setsockopt(zmq.SUBSCRIBE, topic)
         self._watch_connects()
         options.connect(self.sock, address)
+
+    def _connected(self) -> None:
+        self.ready.set()
+        if self._then is not None:
+            self._then()
 
     async def recv(self) -> tuple[bytes, bytes]:
         """Next (topic, payload); frames of any other shape are skipped."""
@@ -144,32 +182,51 @@ class Server(_Socket):
             mon.close(linger=0)
 
     async def recv(self) -> tuple[bytes, bytes, bytes]:
+        """Next (peer, request id, payload)."""
+        peer, rid, payload, _ = await self.recv_from()
+        return peer, rid, payload
+
+    async def recv_from(self) -> tuple[bytes, bytes, bytes, str]:
+        """Next (peer, request id, payload, peer address); bad shapes are skipped."""
         while True:
-            if self._on_disconnect is None:
-                frames = await self.sock.recv_multipart()
-            else:
-                parts = await self.sock.recv_multipart(copy=False)
-                frames = [part.bytes for part in parts]
-                if len(frames) == 3:
-                    self._fd_peer[int(parts[2].get(zmq.SRCFD))] = frames[0]
-            if len(frames) == 3:
-                return frames[0], frames[1], frames[2]
-            log.warning("%s: dropped a request with %d frames", self.address, len(frames))
+            parts = await self.sock.recv_multipart(copy=False)
+            if len(parts) != 3:
+                log.warning("%s: dropped a request with %d frames", self.address, len(parts))
+                continue
+            peer = parts[0].bytes
+            if self._on_disconnect is not None:
+                self._fd_peer[int(parts[2].get(zmq.SRCFD))] = peer
+            address = _peer_address(parts[2])
+            return peer, parts[1].bytes, parts[2].bytes, address
 
     async def send(self, peer: bytes, rid: bytes, payload: bytes) -> None:
         await self.sock.send_multipart([peer, rid, payload])
 
 
+def _peer_address(frame: zmq.Frame) -> str:
+    """The sending peer's IP address ("" on IPC or when zmq cannot tell)."""
+    try:
+        return str(frame.get("Peer-Address"))
+    except zmq.ZMQError:
+        return ""
+
+
 class Client(_Socket):
-    """DEALER socket with request/response matching by request id."""
+    """DEALER socket with request/response matching by request id.
+
+    A message with an empty request id is one the server sent unasked: it
+    goes to `on_push`, or is dropped without one.
+    """
 
     def __init__(
         self,
         address: str,
         max_msg_size: int,
         on_connect: Callable[[], None] | None = None,
+        on_push: Callable[[bytes], None] | None = None,
     ) -> None:
         super().__init__(zmq.DEALER, address, max_msg_size, on_connect)
+        self._on_push = on_push
         # Queue nothing for a master that is not there: a request waits for a
         # live connection or times out, instead of arriving minutes later.
         self.sock.setsockopt(zmq.IMMEDIATE, 1)
@@ -185,6 +242,10 @@ class Client(_Socket):
                 frames = await self.sock.recv_multipart()
                 if len(frames) != 2:
                     log.warning("%s: dropped a reply with %d frames", self.address, len(frames))
+                    continue
+                if not frames[0]:
+                    if self._on_push is not None:
+                        self._on_push(frames[1])
                     continue
                 fut = self._pending.pop(frames[0], None)
                 if fut is not None and not fut.done():

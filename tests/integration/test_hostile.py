@@ -119,14 +119,17 @@ def test_minion_drops_forged_and_replayed_publishes(tmp_path: Path) -> None:
     cluster = Cluster(tmp_path, auto_accept=True)
     rogue = zmq.Context.instance().socket(zmq.PUB)
     rogue.setsockopt(zmq.LINGER, 0)
-    rogue_port = rogue.bind_to_random_port("tcp://127.0.0.1")
     try:
         cluster.start_master()
-        # The minion hears jobs from our PUB socket, and returns to the master.
+        # The minion hears jobs from our PUB socket (which holds the master's
+        # transport key, the strongest forger there is), and returns to the master.
+        master = KeyPair.load_or_create(cluster.master_dir / "pki", "master")
+        rogue.curve_server = True
+        rogue.curve_secretkey = master.box_secret()
+        rogue_port = rogue.bind_to_random_port("tcp://127.0.0.1")
         cluster.add_minion("m1", publish_port=rogue_port)
         wait_for(lambda: "authenticated" in cluster.minion_log("m1"), what="m1 authenticated")
         session, gen = _fake_minion_session(cluster)
-        master = KeyPair.load_or_create(cluster.master_dir / "pki", "master")
         topic = protocol.minion_topic("m1")
 
         def job(jid: str, ts: float | None = None) -> protocol.Job:

@@ -88,17 +88,40 @@ def test_a_600_deep_grain_is_refused_and_grain_targeting_still_works(tmp_path: P
         cluster.close()
 
 
-class Relay:
-    """A man in the middle of the publish port: forwards and records every frame."""
+def _accepted_pair(cluster: Cluster, minion_id: str) -> KeyPair:
+    """A key pair the (auto-accepting) master has accepted for `minion_id`."""
+    pair, nonce = KeyPair.generate(), b"s" * protocol.NONCE_SIZE
+    sock = _dealer(cluster.ret_port)
+    auth = protocol.read_auth_reply(
+        _ask(sock, protocol.make_auth_request(pair, minion_id, nonce)), nonce, minion_id)
+    sock.close()
+    assert auth.status == "accepted"
+    return pair
 
-    def __init__(self, master_port: int) -> None:
+
+class Relay:
+    """A man in the middle of the publish port: forwards and records every frame.
+
+    The publish port admits accepted minion keys only and minions check the
+    master's key, so this relay is the strongest one possible: an accepted
+    minion's key on the master side, the master's own key on the minion side.
+    """
+
+    def __init__(self, cluster: Cluster) -> None:
         ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+        spy = _accepted_pair(cluster, "spy")
+        master = KeyPair.load_or_create(cluster.master_dir / "pki", "master")
         self.sub = ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.setsockopt(zmq.SUBSCRIBE, b"")
-        self.sub.connect(f"tcp://127.0.0.1:{master_port}")
+        self.sub.curve_serverkey = master.public.box
+        self.sub.curve_publickey = spy.public.box
+        self.sub.curve_secretkey = spy.box_secret()
+        self.sub.connect(f"tcp://127.0.0.1:{cluster.pub_port}")
         self.pub = ctx.socket(zmq.PUB)
         self.pub.setsockopt(zmq.LINGER, 0)
+        self.pub.curve_server = True
+        self.pub.curve_secretkey = master.box_secret()
         self.port = self.pub.bind_to_random_port("tcp://127.0.0.1")
         self.frames: list[list[bytes]] = []
         self.lock = threading.Lock()
@@ -128,7 +151,7 @@ class Relay:
 def test_a_publish_replayed_after_a_minion_restart_does_not_run(tmp_path: Path) -> None:
     cluster = Cluster(tmp_path, auto_accept=True)
     cluster.start_master()
-    relay = Relay(cluster.pub_port)
+    relay = Relay(cluster)
     try:
         cluster.add_minion("m1", publish_port=relay.port)
         cluster.wait_answer(["m1"], timeout=30)
