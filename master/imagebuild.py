@@ -97,6 +97,17 @@ def formula_hash(roots: list[str]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def check_formula(roots: list[str], saltenv: str, mod: str) -> None:
+    """Refuse, before any container starts, a formula the master cannot serve."""
+    base = mod.replace(".", "/")
+    wanted = (f"{base}.sls", f"{base}/init.sls")
+    if not any(Path(root, rel).is_file() for root in roots for rel in wanted):
+        raise ValueError(
+            f"no formula {mod!r} in the master's file_roots ({saltenv}: {', '.join(roots)}): "
+            f"neither {wanted[0]} nor {wanted[1]}; point file_roots at your formulas "
+            f"(the repository's examples are in its formulas/ directory)")
+
+
 def minion_config(minion_id: str, opts: dict[str, Any], token: str | None) -> str:
     conf: dict[str, Any] = {"id": minion_id, "master": "salt",
                             "master_port": int(opts["ret_port"]),
@@ -159,6 +170,8 @@ class Plan:
         if not roots:
             raise ValueError(f"no environment {args.saltenv!r} in the master's file_roots")
         self.roots = list(roots)
+        for mod in self.mods:
+            check_formula(self.roots, args.saltenv, mod)
         self.minion_id = f"build-{secrets.token_hex(4)}"
         self.name = f"saline-{self.minion_id}"
 

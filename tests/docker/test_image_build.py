@@ -255,6 +255,8 @@ def test_image_build_test_mode_commits_nothing(master: Cluster, minion_image: st
 def test_image_build_explains_an_unreachable_interface(tmp_path: Path,
                                                        minion_image: str) -> None:
     cluster = Cluster(tmp_path)  # listens on 127.0.0.1 only
+    (cluster.master_dir / "formulas").mkdir()
+    (cluster.master_dir / "formulas" / "x.sls").write_text("{}\n")
     cluster.start_master()
     try:
         proc = image_build(cluster, "--from", minion_image, "--apply", "x", "--tag", "x:y")
