@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from master.report_layout import Gantt
+from master.report_layout import Bar, Gantt
 from master.report_outcome import COLOURS, LABELS, OUTCOMES, labels
 from master.report_summary import Summary, duration_text
-from master.report_svg import LANE_STATUS, STYLE, axis_svg, chart_svg
+from master.report_svg import LANE_STATUS, RUN_IDS, STYLE, axis_svg, chart_svg
 
 LIST_MAX = 60  # minions named in the failed / did-not-return lists
 
@@ -52,7 +52,11 @@ function line(text,bold){const e=document.createElement(bold?'b':'div');
  e.textContent=text;tip.appendChild(e);}
 function ms(v){return v<10?v.toFixed(1)+' ms':v<1000?v.toFixed(0)+' ms':(v/1000).toFixed(2)+' s';}
 function show(ev){const t=ev.target;tip.replaceChildren();
- if(t._bar!==undefined){const b=D.b[t._bar],s=D.s[b[0]],lane=D.m[t.parentNode._lane];
+ if(t._bar!==undefined&&D.b[t._bar].length>5){const b=D.b[t._bar],lane=D.m[t.parentNode._lane];
+  line(b[1]+' states, '+ms(b[2])+' in all',true);line('minion: '+lane[0]);
+  line(b[5].map((n,o)=>n?n+' '+D.o[o]:'').filter(x=>x).join(', ')+' · from '+b[3].toFixed(3)+' s');
+  line(b[6].map(i=>D.s[i][0]).join(', ')+(b[1]>b[6].length?' …':''));}
+ else if(t._bar!==undefined){const b=D.b[t._bar],s=D.s[b[0]],lane=D.m[t.parentNode._lane];
   line(s[0]+' ('+s[1]+')',true);line('minion: '+lane[0]);
   if(s[2]&&s[2]!==s[0])line('name: '+s[2]);if(s[3])line('sls: '+s[3]);
   line(D.o[b[4]]+' · '+ms(b[2])+' · started at '+b[3].toFixed(3)+' s');
@@ -153,19 +157,33 @@ def _legend(state_job: bool) -> str:
 
 
 def _data(gantt: Gantt) -> str:
-    """The hover table: states and comments once each, then a row per bar."""
+    """The hover table: states and comments once each, then a row per mark in the
+    chart's order: a bar (state, comment, ms, start, outcome) or a run of thin bars
+    (its first state, count, total ms, start, outcome shown, counts per outcome,
+    the first few states)."""
     states: dict[tuple[str, str, str, str], int] = {}
     comments: dict[str, int] = {"": 0}
-    bars = []
-    for bar in gantt.bars:
-        key = (bar.state_id, bar.function, bar.name, bar.sls)
-        s = states.setdefault(key, len(states))
-        c = comments.setdefault(bar.comment, len(comments))
-        bars.append([s, c, round(bar.duration_ms, 3), round(bar.start, 4),
-                     OUTCOMES.index(bar.outcome)])
+    rows: list[list[Any]] = []
+
+    def state(bar: Bar) -> int:
+        return states.setdefault((bar.state_id, bar.function, bar.name, bar.sls), len(states))
+
+    for lane in gantt.lanes:
+        for mark in lane.marks:
+            first = mark.bars[0]
+            if len(mark.bars) == 1:
+                rows.append([state(first), comments.setdefault(first.comment, len(comments)),
+                             round(first.duration_ms, 2), round(first.start, 3),
+                             OUTCOMES.index(first.outcome)])
+                continue
+            rows.append([state(first), len(mark.bars),
+                         round(sum(b.duration_ms for b in mark.bars), 2), round(first.start, 3),
+                         OUTCOMES.index(mark.outcome),
+                         [sum(1 for b in mark.bars if b.outcome == o) for o in OUTCOMES],
+                         [state(b) for b in mark.bars[:RUN_IDS]]])
     lanes = [[lane.minion, LANE_STATUS[lane.status],
               None if lane.return_at is None else round(lane.return_at, 4), len(lane.bars),
               int(lane.shifted)] for lane in gantt.lanes]
     data = {"o": [labels(gantt.state_job)[o] for o in OUTCOMES], "s": [list(k) for k in states],
-            "c": list(comments), "b": bars, "m": lanes}
+            "c": list(comments), "b": rows, "m": lanes}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

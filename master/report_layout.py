@@ -34,6 +34,11 @@ LABEL_FONT = 11     # px, monospace: 0.6 em a character, so widths are known
 BAR_FONT = 9
 CHAR = 0.61         # a monospace character's width in em (DejaVu Sans Mono: 0.602)
 MIN_BAR_W = 1.0
+# Above this many states in a job, runs of states too thin to see one by one
+# (under THIN_PX each, back to back in a row) are drawn as one mark, which
+# keeps 300 minions x 500 states to a few MB; hover lists what it holds.
+CLUSTER_ABOVE = 20_000
+THIN_PX = 4.0
 TICK_MIN_PX = 90
 TOLERANCE = 0.005   # s: wall-clock start vs monotonic duration jitter between states
 CLOCK_SLACK = 2.0   # s: how far a minion's clock may be off before it is realigned
@@ -61,6 +66,22 @@ class Bar:
     w: float = 0.0
     y: float = 0.0
     label: str = ""
+    thin: bool = False              # narrower than THIN_PX at this scale
+
+
+@dataclass
+class Mark:
+    """What the chart draws: one bar, or a run of bars too thin to draw one by one."""
+
+    x: float
+    w: float
+    y: float
+    outcome: str
+    bars: list[Bar]
+
+
+# The outcome a run of thin bars shows: a failure first, then a change.
+WORST = ("failed", "changed", "unchanged", "notrun")
 
 
 @dataclass
@@ -77,6 +98,7 @@ class Lane:
     label: str = ""
     shifted: bool = False           # its clock was off: bars realigned to its return
     bars: list[Bar] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
 
 
 @dataclass
@@ -196,6 +218,7 @@ def _place(jid: str, fun: str, state_job: bool, lanes: list[Lane], plot_w: float
     t1 = max([0.0, *(b.end for b in bars), *(la.return_at or 0.0 for la in lanes)])
     span = max(t1 - t0, 0.001)
     scale = plot_w / span
+    cluster = len(bars) > CLUSTER_ABOVE
     y = 0.0
     for lane in lanes:
         lane.y = y
@@ -205,8 +228,10 @@ def _place(jid: str, fun: str, state_job: bool, lanes: list[Lane], plot_w: float
         rows: dict[int, list[Bar]] = {}
         for bar in lane.bars:
             rows.setdefault(bar.row, []).append(bar)
-        for row_bars in rows.values():
+        lane.marks = []
+        for _, row_bars in sorted(rows.items()):
             _pixels(row_bars, lane.y + LANE_PAD + (ROW_H - BAR_H) / 2, t0, scale)
+            lane.marks += _marks(row_bars, cluster)
     return Gantt(jid, fun, state_job, t0, span, lanes, ticks(t0, span, plot_w), LABEL_W +
                  plot_w + RIGHT_PAD, y, LABEL_W, plot_w)
 
@@ -222,6 +247,33 @@ def _pixels(row: list[Bar], top: float, t0: float, scale: float) -> None:
         bar.x, bar.w = x0, round(max(0.0, x1 - x0), 1)
         bar.y = round(top + bar.row * ROW_H, 1)
         bar.label = fit(bar.state_id, bar.w - 4, BAR_FONT, minimum=4)
+        bar.thin = (bar.end - bar.start) * scale < THIN_PX
+
+
+def _marks(row: list[Bar], cluster: bool) -> list[Mark]:
+    """One mark per bar of a row; with `cluster`, one per run of thin bars that
+    touch (within a pixel), as wide as the run (at least MIN_BAR_W where there is room)."""
+    runs: list[list[Bar]] = []
+    for bar in row:
+        last = runs[-1][-1] if runs else None
+        if cluster and last is not None and last.thin and bar.thin and \
+                bar.x - (last.x + last.w) <= 1.0:
+            runs[-1].append(bar)
+        else:
+            runs.append([bar])
+    marks = []
+    for i, run in enumerate(runs):
+        if len(run) == 1:
+            marks.append(Mark(run[0].x, run[0].w, run[0].y, run[0].outcome, run))
+            continue
+        x0, x1 = run[0].x, max(run[-1].x + run[-1].w, run[0].x + MIN_BAR_W)
+        if i + 1 < len(runs):
+            x1 = min(x1, runs[i + 1][0].x)
+        shown = min((b.outcome for b in run), key=WORST.index)
+        for bar in run:
+            bar.label = ""
+        marks.append(Mark(x0, round(max(0.0, x1 - x0), 1), run[0].y, shown, run))
+    return marks
 
 
 def ticks(t0: float, span: float, plot_w: float) -> list[tuple[float, str]]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
-from master.report_layout import BAR_H, LANE_PAD, ROW_H, Bar, Gantt, Lane
+from master.report_layout import BAR_H, LANE_PAD, ROW_H, Bar, Gantt, Lane, Mark
 from master.report_outcome import COLOURS, OUTCOMES, labels
 from master.report_summary import duration_text
 
 AXIS_H = 30
 # One letter per outcome keeps 15,000 bars small.
 CODES = {"unchanged": "u", "changed": "c", "failed": "f", "notrun": "n"}
+RUN_IDS = 6  # ids named in the hover text of a run of thin bars
 LANE_STATUS = {"ok": "returned", "failed": "failed", "missing": "did not return"}
 
 STYLE = "\n".join([
@@ -87,8 +88,8 @@ def _lane(lane: Lane, gantt: Gantt, titles: bool) -> str:
     if lane.status == "missing":
         out.append(f'<text class="nr" x="{gantt.plot_x + 6:g}" y="{middle + 4:g}">'
                    "did not return</text>")
-    for bar in lane.bars:
-        out.append(_bar(bar, titles, gantt.state_job))
+    for mark in lane.marks:
+        out.append(_mark(mark, titles, gantt.state_job))
     for bar in lane.bars:  # a failed state may be a sliver: a mark above it finds it
         if bar.outcome == "failed":
             out.append(f'<path class="fm" d="M{bar.x + bar.w / 2 - 4:g} {lane.y + 0.5:g}'
@@ -104,12 +105,27 @@ def _lane(lane: Lane, gantt: Gantt, titles: bool) -> str:
     return "".join(out)
 
 
-def _bar(bar: Bar, titles: bool, state_job: bool) -> str:
-    head = (f'<rect class="b {CODES[bar.outcome]}" x="{bar.x:g}" y="{bar.y:g}" '
-            f'width="{bar.w:g}" height="{BAR_H}"')
+def _mark(mark: Mark, titles: bool, state_job: bool) -> str:
+    """A bar's rect; a run of thin bars is one rect with ``data-n``, how many."""
+    many = len(mark.bars) > 1
+    head = (f'<rect class="b {CODES[mark.outcome]}" x="{mark.x:g}" y="{mark.y:g}" '
+            f'width="{mark.w:g}" height="{BAR_H}"' + (f' data-n="{len(mark.bars)}"' if many
+                                                       else ""))
     if not titles:
         return head + "/>"
-    return f"{head}><title>{escape(bar_text(bar, state_job))}</title></rect>"
+    text = run_text(mark.bars, state_job) if many else bar_text(mark.bars[0], state_job)
+    return f"{head}><title>{escape(text)}</title></rect>"
+
+
+def run_text(bars: list[Bar], state_job: bool = True) -> str:
+    """The hover text of a run of thin bars: how many, their outcomes, the first ids."""
+    words = labels(state_job)
+    counts = [f"{n} {words[o]}" for o in OUTCOMES
+              if (n := sum(1 for b in bars if b.outcome == o))]
+    ids = ", ".join(b.state_id for b in bars[:RUN_IDS]) + (" …" if len(bars) > RUN_IDS else "")
+    total = sum(b.duration_ms for b in bars)
+    return (f"{len(bars)} states, {duration_text(total)} in all "
+            f"(from {bars[0].start:.3f} s): {', '.join(counts)}\n{ids}")
 
 
 def bar_text(bar: Bar, state_job: bool = True) -> str:

@@ -279,3 +279,34 @@ def test_300_minions_by_50_states_stay_small() -> None:
     assert len(gantt.bars) == 15_000
     assert html.count('<rect class="b ') == 15_000
     assert len(html.encode()) < 3_000_000
+
+
+def test_big_jobs_draw_runs_of_thin_bars_as_one_mark(monkeypatch: pytest.MonkeyPatch) -> None:
+    import master.report_layout as report_layout
+
+    small, _ = build(10, 60)
+    assert all(len(m.bars) == 1 for lane in small.lanes for m in lane.marks)
+    monkeypatch.setattr(report_layout, "CLUSTER_ABOVE", 100)
+    gantt, _ = build(10, 60, parallel_pairs=2)
+    runs = 0
+    for lane in gantt.lanes:
+        held = [id(b) for m in lane.marks for b in m.bars]
+        assert sorted(held) == sorted(id(b) for b in lane.bars)  # each state in one mark
+        for a, b in itertools.pairwise(lane.marks):
+            if a.y == b.y:  # same row: in time order, not overlapping
+                assert a.x + a.w <= b.x + 1e-6
+        for mark in lane.marks:
+            if len(mark.bars) > 1:
+                runs += 1
+                assert all(b.thin and not b.label for b in mark.bars)
+                worst = next(o for o in ("failed", "changed", "unchanged", "notrun")
+                             if any(b.outcome == o for b in mark.bars))
+                assert mark.outcome == worst
+    assert runs > 20
+    header = job([lane.minion for lane in gantt.lanes])
+    html = page(gantt, summarize(gantt, header["expected"]), header)
+    singles = len(re.findall(r'<rect class="b [ucfn]"[^>]*height="11"/>', html))
+    grouped = [int(n) for n in re.findall(r'<rect class="b [ucfn]"[^>]* data-n="(\d+)"', html)]
+    assert singles + sum(grouped) == 600 and len(grouped) == runs
+    svg = chart_svg(gantt, titles=True)
+    assert svg.count(" states, ") == runs  # every run says what it holds on hover
