@@ -1,0 +1,114 @@
+"""The zipapp `master ssh` sends to a host: saline's minion side in one file.
+
+It holds what `minion call --local` needs to run one function (minion/ and
+common/ without the daemon, the zmq transport and the nacl crypto), this
+package's host entry, and pure-Python copies of PyYAML, Jinja2,
+MarkupSafe and msgpack taken from the master's own install (their C
+speed-ups left out), so the host needs nothing but python3. A nacl-free
+stand-in takes common/crypto.py's place (see crypto_standin), and a small
+psutil fallback serves hosts without psutil. Built deterministically
+(sorted names, fixed times and modes): the same sources give the same
+bytes, so the content hash names it and a host re-receives it only when
+saline changed. The host keeps it unpacked
+(see `remote`); python3 runs the directory as it would run the zip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+# The oldest python3 the minion side runs on: it uses `isinstance(x, A | B)`
+# and `zip(strict=True)` (3.10) and tomllib (3.11, only for the toml serializer).
+MIN_PYTHON = (3, 10)
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PACKAGES = ("common", "minion")
+# Only the daemon (sockets, keys, pid files, the command line) uses these.
+DAEMON_ONLY = frozenset({
+    "common/transport", "common/crypto.py", "common/codec.py", "common/protocol.py",
+    "common/fields.py", "common/daemon.py", "common/pidfile.py", "common/clihelp.py",
+    "common/completion.py", "common/privileges.py", "common/ratelog.py",
+    "minion/__main__.py", "minion/agent.py", "minion/auth.py", "minion/channel.py",
+    "minion/jobs.py", "minion/session.py", "minion/masterkey.py", "minion/statusfile.py",
+    "minion/lifecycle.py", "minion/replay.py", "minion/oneshot.py", "minion/complete.py",
+    "minion/cli.py", "minion/services.py",
+})
+VENDORED = ("yaml", "jinja2", "markupsafe", "msgpack")
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# Runs first on the host, so it must parse on any python3 (and python2) to say
+# in one line that the host's python is too old.
+BOOTSTRAP = """\
+import sys
+if sys.version_info < {min_python}:
+    sys.stderr.write("saline-ssh: the host's python3 is %d.%d; saline needs Python {shown} "
+                     "or later\\n" % tuple(sys.version_info[:2]))
+    sys.exit(3)
+sys.path.append(sys.path[0] + "/_fallback")
+import saline_ssh_host
+sys.exit(saline_ssh_host.main())
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Zipapp:
+    """A built zipapp: its bytes and the hash that names it on the host."""
+
+    data: bytes
+    digest: str  # sha256 of data, hex
+
+    @property
+    def name(self) -> str:
+        """The short hash the host's cache directory is named by."""
+        return self.digest[:16]
+
+
+def build(root: Path = ROOT) -> Zipapp:
+    """Pack the minion side, the host entry and the vendored libraries."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for arcname, data in sorted(members(root)):
+            info = zipfile.ZipInfo(arcname, FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data, compresslevel=9)
+    data = buf.getvalue()
+    return Zipapp(data, hashlib.sha256(data).hexdigest())
+
+
+def members(root: Path = ROOT) -> Iterator[tuple[str, bytes]]:
+    """(name in the zip, bytes) of every file the zipapp holds."""
+    shown = ".".join(map(str, MIN_PYTHON))
+    yield "__main__.py", BOOTSTRAP.format(min_python=MIN_PYTHON, shown=shown).encode()
+    yield "saline_ssh_host.py", (HERE / "hostmain.py").read_bytes()
+    yield "_fallback/psutil.py", (HERE / "psutil_fallback.py").read_bytes()
+    yield "common/crypto.py", (HERE / "crypto_standin.py").read_bytes()
+    for pkg in PACKAGES:
+        for path in _sources(root / pkg):
+            rel = path.relative_to(root).as_posix()
+            if not _daemon_only(rel):
+                yield rel, path.read_bytes()
+    for name in VENDORED:
+        base = _package_dir(name)
+        for path in _sources(base):
+            yield f"{name}/{path.relative_to(base).as_posix()}", path.read_bytes()
+
+
+def _sources(base: Path) -> Iterable[Path]:
+    return (p for p in base.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _daemon_only(rel: str) -> bool:
+    return rel in DAEMON_ONLY or any(rel.startswith(d + "/") for d in DAEMON_ONLY)
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"{name} is not installed on the master; the zipapp needs it")
+    return Path(spec.origin).parent
