@@ -8,7 +8,6 @@ bounded retries and otherwise kept until the master is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import os
@@ -27,7 +26,7 @@ from minion.services import Services
 
 log = logging.getLogger("minion.agent")
 RETURN_ATTEMPTS = 3
-SUBSCRIBE_WAIT = 5.0
+SUBSCRIBE_WAIT = 30.0
 
 
 class Jobs(Services):
@@ -49,9 +48,12 @@ class Jobs(Services):
         if self.sub is None:
             self._open_subscriber(master.box)
         assert self.sub is not None
-        with contextlib.suppress(TimeoutError):
+        try:
             async with asyncio.timeout(SUBSCRIBE_WAIT):
                 await self.sub.ready.wait()
+        except TimeoutError:
+            log.warning("the publish subscription is not up after %g s; going on without it",
+                        SUBSCRIBE_WAIT)
 
     def _open_subscriber(self, master_box: bytes) -> None:
         opts = self.opts

@@ -109,7 +109,7 @@ class SimMinion:
                                               self.pair.box_secret()))
             self.sub_task = asyncio.ensure_future(self._sub_loop(self.sub))
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(30):  # as the daemon (minion/jobs.py)
                 await self.sub.ready.wait()
 
     def _unsubscribe(self) -> None:
