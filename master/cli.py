@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_key_parser(sub, common)
     add_run_parser(sub, common)
     add_jobs_parser(sub, common)
+    from master.ssh import args as ssh_args
+
+    ssh_args.add_parser(sub, common, TARGET_FLAGS)
     sub.add_parser("demo", parents=[common],
                    help="start a throw-away master and minion and run a job on them")
     imagebuild_args.add_parser(sub, common)
@@ -217,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         cdir = config.config_dir(getattr(args, "config_dir", None))
         # Like Salt, the daemon starts on its defaults without a config file
         # (and `stop` and `status` find it the same way).
-        no_file = args.command in ("start", "stop", "status") and not (cdir / "master").exists()
+        no_file = (args.command in ("start", "stop", "status", "ssh")
+                   and not (cdir / "master").exists())
         opts = config.load("master", cdir, missing_ok=no_file)
         if no_file:
             opts["_no_config_file"] = True
@@ -285,6 +289,15 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         add_run_options(late)
         late_options(late, args)
         return runcmd.main(args, opts)
+    if args.command == "ssh":
+        from common.args import late_options
+        from master.ssh import args as ssh_args
+        from master.ssh import cmd as sshcmd
+
+        late = argparse.ArgumentParser(prog="master ssh", add_help=False, allow_abbrev=False)
+        ssh_args.add_options(late, TARGET_FLAGS)
+        late_options(late, args)
+        return sshcmd.main(args, opts)
     if args.command == "image":
         from master import imagebuild
 
