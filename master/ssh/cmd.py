@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,10 @@ class UsageError(Exception):
 
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
     """Run the command; the exit code is `master run`'s."""
+    if importlib.util.find_spec("asyncssh") is None:
+        print("master: error: master ssh needs asyncssh: pip install 'saline[ssh]'",
+              file=sys.stderr)
+        return 2
     try:
         entries = targets(args, opts)
         settings = Settings(known_hosts(args, opts), args.timeout)
