@@ -154,3 +154,20 @@ def test_grain_target_uses_cached_grains(setup: dict[str, Path]) -> None:
     proc = ssh(setup, "-G", "id:h1", "test.ping")
     assert proc.returncode == 0, proc.stderr
     assert "h1:" in proc.stdout and "h2:" not in proc.stdout
+
+
+def test_many_ids_first_contact_at_once(setup: dict[str, Path], server: sshd.Sshd) -> None:
+    """Ten ids of two addresses install the zipapp at the same moment: all run, one copy."""
+    import shutil
+
+    shutil.rmtree(server.home / ".cache", ignore_errors=True)
+    roster = setup["cdir"] / "roster"
+    roster.write_text("".join(
+        f"m{i}: {{host: 127.0.0.{1 + i % 2}, port: {server.port}, user: {server.user}, "
+        f"priv: {server.client_key}}}\n" for i in range(10)))
+    proc = ssh(setup, "*", "test.ping", "--out", "json", "--static")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [doc[f"m{i}"] for i in range(10)] == [True] * 10
+    assert all(t["upload"] > 0 for t in doc["_timings"].values())
+    assert len(list((server.home / ".cache" / "saline-ssh").iterdir())) == 1
