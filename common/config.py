@@ -50,6 +50,7 @@ MASTER_DEFAULTS: dict[str, Any] = {
     "max_msg_size": 64 * 1024 * 1024,
     "heartbeat_interval": 5,
     "ext_pillar": [],
+    "metrics_port": 0,  # Prometheus /metrics on `interface`; 0: off
 }
 
 MINION_DEFAULTS: dict[str, Any] = {
@@ -148,7 +149,17 @@ def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None,
     for port in ("publish_port", "ret_port", "master_port"):
         if port in opts and not 0 < opts[port] < 65536:
             raise ConfigError(f"{path}: {port} must be between 1 and 65535, not {opts[port]}")
+    if kind == "master":
+        _check_metrics_port(path, opts)
     return opts
+
+
+def _check_metrics_port(path: Path, opts: dict[str, Any]) -> None:
+    port = opts["metrics_port"]
+    if not 0 <= port < 65536:
+        raise ConfigError(f"{path}: metrics_port must be between 1 and 65535 (0: off), not {port}")
+    if port and port in (opts["publish_port"], opts["ret_port"]):
+        raise ConfigError(f"{path}: metrics_port {port} is also publish_port or ret_port")
 
 
 def _roots(path: Path, key: str, value: dict[str, Any], root_dir: str) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from common import config, highstate
 from common.clihelp import Parser, VersionAction
 from common.completion import SHELLS
 from common.output import FORMATS
-from master import imagebuild_args, jobs_args, lifecycle
+from master import eventscmd, imagebuild_args, jobs_args, lifecycle
 from master.complete import KINDS
 
 # Positionals whose words the completion script asks `master completion KIND` for.
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_key_parser(sub, common)
     add_run_parser(sub, common)
     add_jobs_parser(sub, common)
+    eventscmd.add_parser(sub, common)
     from master.ssh import args as ssh_args
 
     ssh_args.add_parser(sub, common, TARGET_FLAGS)
@@ -265,8 +266,9 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
     if args.command == "start":
         from common import logs
         from common.privileges import owned_dirs, owned_files, switch_user
-        from master import server
+        from master import metrics, server
 
+        metrics.check_available(opts)  # before -d: the starting command says it (exit 2)
         switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
         code = lifecycle.before_start(args, opts)  # with -d, the starting command ends here
         if code is not None:
@@ -298,6 +300,8 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         ssh_args.add_options(late, TARGET_FLAGS)
         late_options(late, args)
         return sshcmd.main(args, opts)
+    if args.command == "events":
+        return eventscmd.main(args, opts)
     if args.command == "image":
         from master import imagebuild
 

@@ -135,7 +135,12 @@ def _handlers(master: Master) -> dict[str, Callable[[dict[str, Any]], Awaitable[
         return True
 
     async def status(msg: dict[str, Any]) -> Any:
-        return {"connected": master.peers.connected_ids(), "key_gen": master.key_gen}
+        return {"connected": master.peers.connected_ids(), "key_gen": master.key_gen,
+                "event_subscribers": master.events.waiting}
+
+    async def events(msg: dict[str, Any]) -> Any:
+        # `master events` long-polls the event ring (see master.events).
+        return await master.events.poll(msg, min(float(msg.get("wait", 1.0)), MAX_WAIT))
 
     return {"publish": publish, "preview": preview, "job_wait": job_wait,
-            "keys_changed": keys_changed, "status": status}
+            "keys_changed": keys_changed, "status": status, "events": events}

@@ -12,6 +12,7 @@ import os
 import time
 
 from common.crypto import KeyPair, PeerBox, PublicKeys
+from master import events
 from master.keys import KeyStore
 
 # Connections remembered per minion (its daemon, a `minion call`, ...).
@@ -26,13 +27,16 @@ class Peer:
     last_seen: float = float("-inf")
     # Routing ids of the connections its requests came on, oldest first.
     routes: dict[bytes, None] = dataclasses.field(default_factory=dict)
+    announced: bool = False  # a `connected` event was emitted, and no `disconnected` since
 
 
 class Peers:
     """Accepted minions and when each was last heard from."""
 
-    def __init__(self, store: KeyStore, pair: KeyPair, heartbeat: float) -> None:
+    def __init__(self, store: KeyStore, pair: KeyPair, heartbeat: float,
+                 bus: events.EventBus | None = None) -> None:
         self.store = store
+        self.bus = bus
         self.pair = pair
         # A minion missing about two heartbeats is no longer connected.
         self.window = 2.5 * heartbeat
@@ -45,7 +49,7 @@ class Peers:
         try:
             st = os.stat(path)
         except OSError:
-            self._peers.pop(minion_id, None)
+            self._tell(minion_id, self._peers.pop(minion_id, None), False, "key removed")
             return None
         stamp = (st.st_ino, st.st_mtime_ns)
         peer = self._peers.get(minion_id)
@@ -57,7 +61,10 @@ class Peers:
         same = peer is not None and peer.keys == keys
         last_seen = peer.last_seen if peer is not None and same else float("-inf")
         routes = peer.routes if peer is not None and same else {}
-        peer = Peer(keys, self.pair.box_to(keys), stamp, last_seen, routes)
+        if not same:
+            self._tell(minion_id, peer, False, "key changed")
+        announced = peer is not None and peer.announced
+        peer = Peer(keys, self.pair.box_to(keys), stamp, last_seen, routes, announced)
         self._peers[minion_id] = peer
         return peer
 
@@ -67,6 +74,7 @@ class Peers:
         if peer is None:
             return
         peer.last_seen = time.monotonic()
+        self._tell(minion_id, peer, True)
         if route is None or route in peer.routes:
             return
         peer.routes[route] = None
@@ -85,6 +93,7 @@ class Peers:
             if not peer.routes:
                 peer.last_seen = float("-inf")
                 gone.append(minion_id)
+                self._tell(minion_id, peer, False, "closed")
         return gone
 
     def left(self, minion_id: str) -> bool:
@@ -100,6 +109,7 @@ class Peers:
         for route in list(peer.routes):
             self._unlink(route, minion_id)
         peer.last_seen = float("-inf")
+        self._tell(minion_id, peer, False, "bye")
         return was
 
     def _unlink(self, route: bytes, minion_id: str) -> None:
@@ -116,7 +126,7 @@ class Peers:
         peer = self._peers.get(minion_id)
         for route in list(peer.routes if peer is not None else ()):
             self._unlink(route, minion_id)
-        self._peers.pop(minion_id, None)
+        self._tell(minion_id, self._peers.pop(minion_id, None), False, "key removed")
 
     def connected(self, minion_id: str) -> bool:
         peer = self._peers.get(minion_id)
@@ -124,3 +134,18 @@ class Peers:
 
     def connected_ids(self) -> list[str]:
         return sorted(m for m in self._peers if self.connected(m))
+
+    def sweep(self) -> None:
+        """Tell minions that went silent (no traffic for two heartbeats) as disconnected."""
+        for minion_id, peer in self._peers.items():
+            if peer.announced and not self.connected(minion_id):
+                self._tell(minion_id, peer, False, "silent")
+
+    def _tell(self, minion_id: str, peer: Peer | None, up: bool, why: str = "") -> None:
+        # Each change of a minion's connection is one event, whichever way it is noticed.
+        if peer is None or peer.announced == up:
+            return
+        peer.announced = up
+        if self.bus is not None:
+            self.bus.emit(*(events.minion_connected(minion_id) if up
+                            else events.minion_disconnected(minion_id, why)))

@@ -27,7 +27,7 @@ from common.ratelog import RateLog
 from common.transport import TransportError, tcp_address
 from common.transport.aio import Publisher, Server
 from common.transport.zap import CurveServer
-from master import local
+from master import events, local, metrics
 from master.jobcache import JobCache
 from master.keys import KeyStore, TooManyPending, autosign_allows
 from master.peers import Peers
@@ -55,7 +55,9 @@ class Master:
         self.pair = KeyPair.load_or_create(pki, "master")
         self.store = KeyStore(pki, int(opts["max_pending_keys"]))
         self.tokens = TokenStore(pki)
-        self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]))
+        self.events = events.EventBus()
+        self.key_watch = events.KeyWatch(self.store, self.events)
+        self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]), self.events)
         self.cache = JobCache(Path(opts["cachedir"]))
         self.cache.prune(float(opts["keep_jobs"]))
         self.grains = bounded_grains(self.cache.all_grains())
@@ -65,6 +67,7 @@ class Master:
         self.key_gen = time.time_ns() // 1_000_000
         self.seq = 0
         self.publisher: Publisher | None = None
+        self.metrics: metrics.Metrics | None = None
         self.known_accepted = set(self.store.ids("accepted"))
         self.stopping = asyncio.Event()
         self.request_handlers: dict[str, Handler] = {
@@ -97,6 +100,7 @@ class Master:
         ret_server = Server(tcp_address(iface, opts["ret_port"]), size, self._on_disconnect)
         self.ret_server = ret_server
         local_server = local.bind(self, size)
+        self.metrics = metrics.start(self)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
@@ -104,12 +108,15 @@ class Master:
             "master ready: publish %s, returns %s, fingerprint %s",
             self.publisher.address, ret_server.address, self.pair.public.fingerprint(),
         )
+        self.events.emit(*events.master_started(self.pair.public.fingerprint()))
         tasks = [
             asyncio.ensure_future(self._serve_requests(ret_server)),
             asyncio.ensure_future(local.serve(self, local_server)),
             asyncio.ensure_future(self._watch_keys()),
         ]
         await self.stopping.wait()
+        await self.events.close()  # parked `master events` polls hear it first
+        metrics.stop(self.metrics)
         for task in tasks:
             task.cancel()
         for sock in (self.publisher, ret_server, local_server):
@@ -182,6 +189,7 @@ class Master:
             self.gate.allow(req.minion_id, req.keys.box)
         elif status == "pending" and route:
             self.pending_routes.remember(req.minion_id, route)
+        self.key_watch.saw(req.minion_id, status)
         log.debug("auth from %s: %s", req.minion_id, status)
         return protocol.make_auth_reply(self.pair, req, status, session, self.key_gen)
 
@@ -262,6 +270,8 @@ class Master:
     def on_ack(self, minion: str, body: dict[str, Any]) -> dict[str, Any]:
         tracker = self.trackers.get(str(body.get("jid")))
         if tracker is not None:
+            if minion not in tracker.acked and tracker.targets(minion):
+                self.events.emit(*events.job_ack(tracker.jid, minion))
             tracker.ack(minion)
         return {}
 
@@ -277,6 +287,7 @@ class Master:
         if not self.cache.add_return(jid, minion, wanted):
             log.warning("return from %s for unknown job %s dropped", minion, jid)
             return {}
+        self.events.emit(*events.job_ret(jid, minion, wanted))
         tracker = self.trackers.get(jid)
         if tracker is not None:
             tracker.ret(minion, wanted)
@@ -330,6 +341,7 @@ class Master:
             nodegroups=dict(self.opts["nodegroups"]) if uses_groups else {},
         )
         self.cache.add_job(job.to_map(), expected, str(req.get("user") or ""))
+        self.events.emit(*events.job_new(job, expected, str(req.get("user") or "")))
         self.trackers.start(job.jid, expected, None if match.id_only else (
             lambda m: m in self.known_accepted and self._reaches(match, m)))
         # A target decided by id alone goes only to those minions' topics, so
@@ -359,6 +371,7 @@ class Master:
         while True:
             await asyncio.sleep(KEY_WATCH_SECONDS)
             try:
+                self.peers.sweep()  # minions gone silent are told as disconnected
                 await self.keys_changed([], [])
             except Exception:
                 log.exception("key watch failed")
@@ -375,6 +388,7 @@ class Master:
         removed = sorted(set(removed) | (self.known_accepted - now))
         accepted = sorted((set(accepted) | (now - self.known_accepted)) & now)
         self.known_accepted = now
+        self.key_watch.update()
         for minion in removed:
             self.gate.drop(minion)
             self.peers.forget(minion)
