@@ -47,11 +47,14 @@ def split_token(token: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """The form a token's secret is kept in: its sha256, hex."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class TokenStore:
+    """Join tokens in ``pki_dir/tokens.json`` (master/store/pgtokens.py: in the store)."""
+
     def __init__(self, pki_dir: Path) -> None:
         self.path = Path(pki_dir) / "tokens.json"
 
@@ -72,27 +75,18 @@ class TokenStore:
         """Make a token and return its text (shown once; only its hash is kept)."""
         if uses is not None and uses <= 0:
             raise TokenError("--uses must be at least 1")
-        token_id = secrets.token_hex(4)
-        secret = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("=")
+        token_id, secret = new_secret()
         data = self._load()
         now = time.time()
-        data[token_id] = {"hash": _digest(secret), "created": now, "expires": now + ttl,
+        data[token_id] = {"hash": digest(secret), "created": now, "expires": now + ttl,
                           "uses": uses, "used": 0, "match": match}
         self._save(data)
-        return f"{token_id}.{secret}.{master_fingerprint.replace(':', '')}"
+        return token_text(token_id, secret, master_fingerprint)
 
     def list(self) -> dict[str, dict[str, Any]]:
         """Every token (without its hash), with whether it can still be used."""
         now = time.time()
-        out = {}
-        for token_id, info in sorted(self._load().items()):
-            left = None if info.get("uses") is None else info["uses"] - info.get("used", 0)
-            out[token_id] = {
-                "match": info.get("match", "*"), "expires": info.get("expires"),
-                "uses": info.get("uses"), "uses_left": left,
-                "valid": info.get("expires", 0) > now and (left is None or left > 0),
-            }
-        return out
+        return {token_id: listed(info, now) for token_id, info in sorted(self._load().items())}
 
     def revoke(self, token_id: str) -> bool:
         data = self._load()
@@ -107,17 +101,46 @@ class TokenStore:
         token_id, _, secret = presented.partition(".")
         data = self._load()
         info = data.get(token_id)
-        if info is None or not hmac.compare_digest(info.get("hash", ""), _digest(secret)):
-            return "unknown token"
-        if info.get("expires", 0) <= time.time():
-            return "token expired"
-        if info.get("uses") is not None and info.get("used", 0) >= info["uses"]:
-            return "token used up"
-        if not fnmatch.fnmatchcase(minion_id, info.get("match") or "*"):
-            return f"token does not admit id {minion_id!r}"
+        why = refusal(info, secret, minion_id)
+        if why is not None or info is None:
+            return why or "unknown token"
         info["used"] = info.get("used", 0) + 1
         self._save(data)
         return None
+
+
+def new_secret() -> tuple[str, str]:
+    """A fresh (token id, secret)."""
+    return (secrets.token_hex(4),
+            base64.urlsafe_b64encode(secrets.token_bytes(24)).decode().rstrip("="))
+
+
+def token_text(token_id: str, secret: str, master_fingerprint: str) -> str:
+    """The text handed to minions: ``<id>.<secret>.<master fingerprint hex>``."""
+    return f"{token_id}.{secret}.{master_fingerprint.replace(':', '')}"
+
+
+def listed(info: dict[str, Any], now: float) -> dict[str, Any]:
+    """What `list` shows of one stored token: no hash, its uses left, whether valid."""
+    left = None if info.get("uses") is None else info["uses"] - info.get("used", 0)
+    return {
+        "match": info.get("match", "*"), "expires": info.get("expires"),
+        "uses": info.get("uses"), "uses_left": left,
+        "valid": info.get("expires", 0) > now and (left is None or left > 0),
+    }
+
+
+def refusal(info: dict[str, Any] | None, secret: str, minion_id: str) -> str | None:
+    """Why the stored token `info` does not admit `minion_id` with `secret`; None if it does."""
+    if info is None or not hmac.compare_digest(info.get("hash") or "", digest(secret)):
+        return "unknown token"
+    if info.get("expires", 0) <= time.time():
+        return "token expired"
+    if info.get("uses") is not None and info.get("used", 0) >= info["uses"]:
+        return "token used up"
+    if not fnmatch.fnmatchcase(minion_id, info.get("match") or "*"):
+        return f"token does not admit id {minion_id!r}"
+    return None
 
 
 def iso_utc(epoch: float | None) -> str | None:
