@@ -51,6 +51,9 @@ MASTER_DEFAULTS: dict[str, Any] = {
     "heartbeat_interval": 5,
     "ext_pillar": [],
     "metrics_port": 0,  # Prometheus /metrics on `interface`; 0: off
+    # postgresql://user:password@host/db: keys, tokens and jobs shared by
+    # several masters (docs/cluster.md); empty: pki files and SQLite.
+    "cluster_store": "",
 }
 
 MINION_DEFAULTS: dict[str, Any] = {
@@ -151,6 +154,7 @@ def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None,
             raise ConfigError(f"{path}: {port} must be between 1 and 65535, not {opts[port]}")
     if kind == "master":
         _check_metrics_port(path, opts)
+        _check_cluster_store(path, opts)
     return opts
 
 
@@ -160,6 +164,13 @@ def _check_metrics_port(path: Path, opts: dict[str, Any]) -> None:
         raise ConfigError(f"{path}: metrics_port must be between 1 and 65535 (0: off), not {port}")
     if port and port in (opts["publish_port"], opts["ret_port"]):
         raise ConfigError(f"{path}: metrics_port {port} is also publish_port or ret_port")
+
+
+def _check_cluster_store(path: Path, opts: dict[str, Any]) -> None:
+    dsn = opts["cluster_store"]
+    if dsn and not re.match(r"postgres(ql)?://[^\s]+\Z", dsn):
+        raise ConfigError(f"{path}: cluster_store must be a postgresql:// URL "
+                          "(postgresql://user:password@host:5432/dbname), or empty")
 
 
 def _roots(path: Path, key: str, value: dict[str, Any], root_dir: str) -> dict[str, list[str]]:
