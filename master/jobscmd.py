@@ -10,19 +10,20 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from common import output
 from master.jobcache import JobCache
 from master.report_outcome import STATE_FUNS, is_test_run
+from master.store import open_store
 
 _AGO = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])\Z")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
-    if not (Path(opts["cachedir"]) / "jobs.sqlite").exists():
+    stores = open_store(opts)  # the SQLite cache, or the cluster store
+    if not stores.has_jobs():
         print("No jobs yet.", file=sys.stderr)
         return 0 if args.jobs_command in ("list", "stats") else 1
     try:
@@ -34,7 +35,7 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         print(f"master: error: --limit {args.limit}: use 1 or more", file=sys.stderr)
         return 2
     try:
-        cache = JobCache(Path(opts["cachedir"]), readonly=True)
+        cache = stores.jobs(readonly=True)
         if args.jobs_command == "list":
             return list_jobs(cache, args, since)
         if args.jobs_command == "report":

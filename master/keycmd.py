@@ -1,8 +1,10 @@
 """`master key list|accept|reject|delete|fingerprint`.
 
-Works on the key files directly (so it works while the master is stopped),
-then tells a running master what changed so it can wake accepted minions
-and rotate the session key when a key is removed.
+Works on the key files directly, or on the cluster store with
+`cluster_store` (so it works while the master is stopped), then tells a
+running master what changed so it can wake accepted minions and rotate the
+session key when a key is removed; other masters of a cluster hear of it
+from the store.
 """
 
 from __future__ import annotations
@@ -11,21 +13,20 @@ import argparse
 import fnmatch
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from common import output
-from common.crypto import KeyPair
 from common.ids import InvalidId, check_minion_id
 from master.keys import KeyStore
 from master.localclient import try_notify
+from master.store import open_store
 
 TITLES = {"accepted": "Accepted Keys:", "denied": "Denied Keys:",
           "pending": "Unaccepted Keys:", "rejected": "Rejected Keys:"}
 
 
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
-    store = KeyStore(Path(opts["pki_dir"]))
+    store = open_store(opts).keys()  # the pki files, or the cluster store
     action = args.key_command
     if action == "list":
         try:
@@ -100,7 +101,7 @@ def show_fingerprints(store: KeyStore, opts: dict[str, Any], ids: list[str], fmt
     An id or glob that names no key is an error (exit 1), as a typo must not
     look like a key that has no fingerprint.
     """
-    own = KeyPair.load_or_create(Path(opts["pki_dir"]), "master").public.fingerprint()
+    own = open_store(opts).master_pair().public.fingerprint()
     data: dict[str, Any] = {"local": {"master.pub": own}}
     prints = store.fingerprints()
     for state, found in prints.items():
@@ -219,13 +220,13 @@ def confirm(action: str, ids: list[str]) -> bool:
 
 def token_command(args: argparse.Namespace, opts: dict[str, Any]) -> int:
     """`master key token create|list|revoke`."""
-    from master.tokens import TokenError, TokenStore, parse_ttl
+    from master.tokens import TokenError, parse_ttl
 
-    pki = Path(opts["pki_dir"])
-    tokens = TokenStore(pki)
+    stores = open_store(opts)
+    tokens = stores.tokens()
     try:
         if args.token_command == "create":
-            master = KeyPair.load_or_create(pki, "master").public.fingerprint()
+            master = stores.master_pair().public.fingerprint()
             text = tokens.create(master, parse_ttl(args.ttl), args.uses, args.match)
             explain_new_token(text, tokens.list()[text.split(".", 1)[0]])
             # The token alone on stdout: `TOKEN=$(master key token create)` works.

@@ -49,6 +49,11 @@ class Listener:
             self._everything, self._ids = False, set()
         return everything, ids
 
+    def pending(self) -> bool:
+        """Whether changes are waiting to be taken."""
+        with self._lock:
+            return self._everything or bool(self._ids)
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
@@ -60,8 +65,10 @@ class Listener:
                 self._ids.clear()
             else:
                 self._ids.add(minion)
-        if self.on_change is not None:
-            self.on_change()
+        wake = self.on_change
+        if wake is not None:
+            with contextlib.suppress(RuntimeError):  # its event loop has closed
+                wake()
 
     def _run(self) -> None:
         while not self._stop.is_set():

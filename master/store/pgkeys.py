@@ -39,6 +39,7 @@ class PgKeys:
         self._copy: dict[str, dict[str, PublicKeys | None]] = {s: {} for s in STATES}
         self._loaded = float("-inf")
         self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._woke = 0.0
         self._sync()
 
@@ -138,12 +139,14 @@ class PgKeys:
         if self.listener is None:
             await asyncio.sleep(timeout)
             return
-        if self._event is None:
-            loop, event = asyncio.get_running_loop(), asyncio.Event()
-            self._event = event
+        loop = asyncio.get_running_loop()
+        if self._event is None or self._loop is not loop:
+            event = asyncio.Event()
+            self._event, self._loop = event, loop
             self.listener.on_change = lambda: loop.call_soon_threadsafe(event.set)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+        if not self.listener.pending():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout)
         # A burst of changes (an accept storm) wakes the watch a few times a
         # second, not once per key.
         await asyncio.sleep(max(0.0, self._woke + WAKE_GAP - time.monotonic()))
