@@ -43,7 +43,7 @@ PER_PROC = 1250
 
 
 def raise_fd_limit() -> None:
-    """Two TCP connections per minion on both sides: lift the soft fd limit."""
+    """A TCP connection per minion on both sides: lift the soft fd limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -82,7 +82,7 @@ class Swarm:
             log = open(self.cluster.base / f"swarm-{first}.out", "ab")  # noqa: SIM115
             self.workers.append(subprocess.Popen(
                 [sys.executable, "-m", "tests.swarm", "--ret-port", str(self.cluster.ret_port),
-                 "--pub-port", str(self.cluster.pub_port), "--prefix", self.prefix,
+                 "--prefix", self.prefix,
                  "--first", str(first), "--count", str(count), "--hb", str(self.hb),
                  "--reauth-delay", str(self.reauth_delay)],
                 stdout=log, stderr=subprocess.STDOUT, env=self.cluster.env, cwd=str(ROOT)))

@@ -124,10 +124,6 @@ class KeyPair:
         return bytes(self._sign.sign(data))
 
     # -- boxes between two long-term keys -----------------------------------
-    def box_secret(self) -> bytes:
-        """The raw private box key, for a transport doing its own Curve25519 (zmq CURVE)."""
-        return bytes(self._box)
-
     def box_to(self, peer: PublicKeys) -> PeerBox:
         """An authenticated channel between this key and `peer`'s box key."""
         return PeerBox(nacl.public.Box(self._box, nacl.public.PublicKey(peer.box)))

@@ -73,8 +73,8 @@ _POSITION = _position
 
 # kind -> field -> (required, check). Fields not named are ignored.
 SCHEMA: dict[str, dict[str, tuple[bool, Check]]] = {
-    "hello": {"grains": (False, _MAP)},
-    "hb": {},
+    "hello": {"grains": (False, _MAP), "listen": (False, _BOOL)},
+    "hb": {"listen": (False, _BOOL)},
     "bye": {},
     "ack": {"jid": (True, _text(JID_MAX))},
     "ret": {"jid": (True, _text(JID_MAX)), "ret": (True, _MAP)},

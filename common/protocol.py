@@ -249,13 +249,18 @@ def make_notice(pair: KeyPair, event: str, **data: Any) -> bytes:
 
 
 def open_publish(payload: bytes, topic: bytes, master: PublicKeys) -> dict[str, Any]:
-    """Verify a publish frame's signature and topic; return the envelope map."""
+    """Verify a publish's signature and that it was signed for `topic`; the envelope map."""
+    return open_push(payload, master, (topic,))
+
+
+def open_push(payload: bytes, master: PublicKeys, topics: tuple[bytes, ...]) -> dict[str, Any]:
+    """Verify a job or notice the master pushed, signed for one of `topics`; the envelope map."""
     try:
         msg = codec.unpack(verify(master.sign, payload), ("job", "notice"))
     except (CryptoError, ProtocolError) as exc:
         raise BadMessage(str(exc)) from None
-    if msg.get("topic") != topic:
-        raise BadMessage("publish topic does not match its signed topic")
+    if msg.get("topic") not in topics:
+        raise BadMessage("publish signed for another topic")
     return msg
 
 

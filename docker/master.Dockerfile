@@ -7,7 +7,7 @@
 #   cp docker/master.Dockerfile "$ctx/Dockerfile"
 #   docker build --build-arg BASE=saline/debian:bookworm -t saline/master "$ctx"
 #
-# The config is /etc/saline/master (`interface: 0.0.0.0`, ports 4505/4506);
+# The config is /etc/saline/master (`interface: 0.0.0.0`, port 4506);
 # formulas are read from /etc/saline/formulas and pillar from
 # /etc/saline/pillar: mount yours there (docker/compose.yaml does). Keys and
 # the job cache live under /etc/saline (pki/, cache/): give it a volume to
@@ -24,7 +24,7 @@ ENV LANG=C.UTF-8 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PATH=/opt/saline/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-EXPOSE 4505/tcp 4506/tcp
+EXPOSE 4506/tcp
 ENTRYPOINT ["master"]
 CMD ["start"]
 
@@ -36,7 +36,7 @@ RUN if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then \
     fi \
     && python3 -m venv /opt/saline \
     && mkdir -p /etc/saline/formulas /etc/saline/pillar \
-    && printf 'interface: 0.0.0.0\npublish_port: 4505\nret_port: 4506\n' > /etc/saline/master
+    && printf 'interface: 0.0.0.0\nret_port: 4506\n' > /etc/saline/master
 
 COPY wheelhouse/deps/ /opt/wheelhouse/deps/
 RUN /opt/saline/bin/pip install --no-index --find-links /opt/wheelhouse/deps \

@@ -15,7 +15,7 @@ from common import config, highstate
 from common.clihelp import Parser, VersionAction
 from common.completion import SHELLS
 from common.output import FORMATS
-from master import clustercmd, eventscmd, imagebuild_args, jobs_args, lifecycle
+from master import eventscmd, imagebuild_args, jobs_args, lifecycle
 from master.complete import KINDS
 
 # Positionals whose words the completion script asks `master completion KIND` for.
@@ -63,7 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_key_parser(sub, common)
     add_run_parser(sub, common)
     add_jobs_parser(sub, common)
-    clustercmd.add_parsers(sub, common)
     eventscmd.add_parser(sub, common)
     from master.ssh import args as ssh_args
 
@@ -259,8 +258,8 @@ def completion(args: argparse.Namespace) -> int:
 def defaults_note(opts: dict[str, Any]) -> str:
     """The log line for a master started without a config file."""
     return (f"no config file at {opts['conf_file']}: running on the defaults "
-            f"(interface {opts['interface']}, ports {opts['publish_port']} and "
-            f"{opts['ret_port']}, root_dir {opts['root_dir']})")
+            f"(interface {opts['interface']}, port {opts['ret_port']}, "
+            f"root_dir {opts['root_dir']})")
 
 
 def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
@@ -270,10 +269,6 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         from master import metrics, server
 
         metrics.check_available(opts)  # before -d: the starting command says it (exit 2)
-        why = clustercmd.check_start(opts)
-        if why:  # the cluster store unreachable: one line, exit 2, also before -d
-            print(f"master: error: cannot start: {why}", file=sys.stderr)
-            return 2
         switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
         code = lifecycle.before_start(args, opts)  # with -d, the starting command ends here
         if code is not None:
@@ -307,8 +302,6 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         return sshcmd.main(args, opts)
     if args.command == "events":
         return eventscmd.main(args, opts)
-    if args.command in ("store", "cluster"):
-        return clustercmd.main(args, opts)
     if args.command == "image":
         from master import imagebuild
 

@@ -47,17 +47,17 @@ def demo() -> int:
     """Run the demo; the exit code is non-zero if any step failed."""
     with tempfile.TemporaryDirectory(prefix="saline-demo-") as tmp:
         base = Path(tmp)
-        pub, ret = _port(), _port()
+        ret = _port()
         (base / "master").mkdir()
         (base / "minion").mkdir()
         (base / "master" / "master").write_text(yaml.safe_dump(
-            {"interface": "127.0.0.1", "publish_port": pub, "ret_port": ret,
+            {"interface": "127.0.0.1", "ret_port": ret,
              "log_level": "warning"}))
         (base / "minion" / "minion").write_text(yaml.safe_dump(
-            {"id": "demo-minion", "master": "127.0.0.1", "publish_port": pub,
-             "master_port": ret, "log_level": "warning", "acceptance_wait_time": 2}))
+            {"id": "demo-minion", "master": "127.0.0.1", "master_port": ret,
+             "log_level": "warning", "acceptance_wait_time": 2}))
         env = {**os.environ, "SALINE_CONFIG_DIR": str(base / "master")}
-        print(f"# demo master and minion in {base} (ports {pub}, {ret})", flush=True)
+        print(f"# demo master and minion in {base} (port {ret})", flush=True)
         daemons = [
             subprocess.Popen([sys.executable, "-m", name, "-c", str(base / name), "start"],
                              env=env)

@@ -111,7 +111,6 @@ def check_formula(roots: list[str], saltenv: str, mod: str) -> None:
 def minion_config(minion_id: str, opts: dict[str, Any], token: str | None) -> str:
     conf: dict[str, Any] = {"id": minion_id, "master": "salt",
                             "master_port": int(opts["ret_port"]),
-                            "publish_port": int(opts["publish_port"]),
                             "acceptance_wait_time": 2}
     if token:
         conf["join_token"] = token
@@ -186,12 +185,12 @@ class Plan:
                 f"the master listens on {interface}, which containers cannot reach; they reach "
                 f"this host at the Docker bridge gateway {gateway}: set `interface: {gateway}` "
                 f"(or 0.0.0.0) in {conf} and restart the master")
-        for port in (int(self.opts["ret_port"]), int(self.opts["publish_port"])):
-            if not dock.can_connect(gateway, port):
-                raise BuildFailed(
-                    f"nothing answers on {gateway}:{port}, where the containers will look for "
-                    f"the master (interface: {interface} in {conf}); restart the master after "
-                    f"changing it, and check that no firewall blocks the bridge")
+        port = int(self.opts["ret_port"])
+        if not dock.can_connect(gateway, port):
+            raise BuildFailed(
+                f"nothing answers on {gateway}:{port}, where the containers will look for "
+                f"the master (interface: {interface} in {conf}); restart the master after "
+                f"changing it, and check that no firewall blocks the bridge")
         return gateway
 
     # -- the run ----------------------------------------------------------------

@@ -1,16 +1,15 @@
 """What the master knows of each accepted minion: keys, box, liveness.
 
 Accepted keys are read from the key store and cached; the cache entry is
-checked against the key store's stamp on every use (a stat of the key file,
-or the cluster store's copy), so a key deleted or rejected stops working at
-once, even if nobody told the daemon.
+checked against the key file on every use (a stat), so a key deleted or
+rejected on disk stops working at once, even if nobody told the daemon.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
-from collections.abc import Hashable
 
 from common.crypto import KeyPair, PeerBox, PublicKeys
 from master import events
@@ -24,11 +23,13 @@ MAX_ROUTES = 8
 class Peer:
     keys: PublicKeys
     box: PeerBox
-    stamp: Hashable
+    stamp: tuple[int, int]
     last_seen: float = float("-inf")
     # Routing ids of the connections its requests came on, oldest first.
     routes: dict[bytes, None] = dataclasses.field(default_factory=dict)
     announced: bool = False  # a `connected` event was emitted, and no `disconnected` since
+    # The connection its daemon listens on: where its jobs are pushed.
+    listen: bytes | None = None
 
 
 class Peers:
@@ -46,10 +47,13 @@ class Peers:
 
     def get(self, minion_id: str) -> Peer | None:
         """The accepted peer `minion_id`, or None if its key is not accepted."""
-        stamp = self.store.stamp(minion_id)
-        if stamp is None:
+        path = self.store.pki_dir / "accepted" / minion_id
+        try:
+            st = os.stat(path)
+        except OSError:
             self._tell(minion_id, self._peers.pop(minion_id, None), False, "key removed")
             return None
+        stamp = (st.st_ino, st.st_mtime_ns)
         peer = self._peers.get(minion_id)
         if peer is not None and peer.stamp == stamp:
             return peer
@@ -62,16 +66,22 @@ class Peers:
         if not same:
             self._tell(minion_id, peer, False, "key changed")
         announced = peer is not None and peer.announced
-        peer = Peer(keys, self.pair.box_to(keys), stamp, last_seen, routes, announced)
+        listen = peer.listen if peer is not None and same else None
+        peer = Peer(keys, self.pair.box_to(keys), stamp, last_seen, routes, announced, listen)
         self._peers[minion_id] = peer
         return peer
 
-    def seen(self, minion_id: str, route: bytes | None = None) -> None:
-        """Note traffic from `minion_id`, on the connection `route` if known."""
+    def seen(self, minion_id: str, route: bytes | None = None, listen: bool = False) -> None:
+        """Note traffic from `minion_id`, on the connection `route` if known.
+
+        With `listen`, that connection is the one to push its jobs down.
+        """
         peer = self.get(minion_id)
         if peer is None:
             return
         peer.last_seen = time.monotonic()
+        if listen and route is not None:
+            peer.listen = route
         self._tell(minion_id, peer, True)
         if route is None or route in peer.routes:
             return
@@ -88,7 +98,10 @@ class Peers:
             if peer is None:
                 continue
             peer.routes.pop(route, None)
-            if not peer.routes:
+            # Its daemon's connection closing means its daemon is gone, even
+            # while a `minion call` of it is still connected.
+            if not peer.routes or peer.listen == route:
+                peer.listen = None
                 peer.last_seen = float("-inf")
                 gone.append(minion_id)
                 self._tell(minion_id, peer, False, "closed")
@@ -114,6 +127,8 @@ class Peers:
         peer = self._peers.get(minion_id)
         if peer is not None:
             peer.routes.pop(route, None)
+            if peer.listen == route:
+                peer.listen = None
         ids = self._route_ids.get(route)
         if ids is not None:
             ids.discard(minion_id)
@@ -132,6 +147,16 @@ class Peers:
 
     def connected_ids(self) -> list[str]:
         return sorted(m for m in self._peers if self.connected(m))
+
+    def push_routes(self, only: list[str] | None = None) -> dict[str, bytes]:
+        """The listening connection of each connected minion (of `only` those, if given)."""
+        ids = self._peers if only is None else only
+        out = {}
+        for minion_id in ids:
+            peer = self._peers.get(minion_id)
+            if peer is not None and peer.listen is not None and self.connected(minion_id):
+                out[minion_id] = peer.listen
+        return out
 
     def sweep(self) -> None:
         """Tell minions that went silent (no traffic for two heartbeats) as disconnected."""

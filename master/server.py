@@ -13,26 +13,26 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from common import codec, fields, logs, protocol, targeting
 from common.codec import ProtocolError
-from common.crypto import CryptoError, SessionKey
+from common.crypto import CryptoError, KeyPair, SessionKey
 from common.ids import new_jid
 from common.protocol import BadMessage
 from common.ratelog import RateLog
 from common.transport import TransportError, tcp_address
-from common.transport.aio import Publisher, Server
-from common.transport.zap import CurveServer
+from common.transport.aio import Server
 from master import events, local, metrics
-from master.keys import TooManyPending, autosign_allows
+from master.jobcache import JobCache
+from master.keys import KeyStore, TooManyPending, autosign_allows
 from master.peers import Peers
-from master.pubgate import PendingRoutes, PublishGate
+from master.pending import PendingRoutes
 from master.resources import Refused, Resources, bounded_grains
-from master.store import StoreError, open_store
-from master.tokens import TokenError
+from master.tokens import TokenError, TokenStore
 from master.tracker import Trackers
 
 log = logging.getLogger(__name__)
@@ -50,17 +50,14 @@ class Master:
 
     def __init__(self, opts: dict[str, Any]) -> None:
         self.opts = opts
-        # Keys, tokens, jobs and the key pair: pki files and SQLite, or the
-        # cluster store shared with other masters (master/store/).
-        self.stores = open_store(opts, daemon=True)
-        self.pair = self.stores.master_pair()
-        self.store = self.stores.keys(int(opts["max_pending_keys"]))
-        self.tokens = self.stores.tokens()
+        pki = Path(opts["pki_dir"])
+        self.pair = KeyPair.load_or_create(pki, "master")
+        self.store = KeyStore(pki, int(opts["max_pending_keys"]))
+        self.tokens = TokenStore(pki)
         self.events = events.EventBus()
         self.key_watch = events.KeyWatch(self.store, self.events)
         self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]), self.events)
-        self.cache = self.stores.jobs()
-        self.stores.joined(opts, self.pair)
+        self.cache = JobCache(Path(opts["cachedir"]))
         self.cache.prune(float(opts["keep_jobs"]))
         self.grains = bounded_grains(self.cache.all_grains())
         self.trackers = Trackers()
@@ -68,7 +65,6 @@ class Master:
         # Time-based so that a restarted master never reuses a generation.
         self.key_gen = time.time_ns() // 1_000_000
         self.seq = 0
-        self.publisher: Publisher | None = None
         self.metrics: metrics.Metrics | None = None
         self.known_accepted = set(self.store.ids("accepted"))
         self.stopping = asyncio.Event()
@@ -78,7 +74,6 @@ class Master:
         }
         self.resources = Resources(opts)
         self.ratelog = RateLog(log)
-        self.gate = PublishGate(self.store, self.ratelog)
         self.pending_routes = PendingRoutes()
         self.ret_server: Server | None = None
         self.workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="serve")
@@ -97,8 +92,6 @@ class Master:
         """Bind the sockets and serve until SIGINT/SIGTERM."""
         opts = self.opts
         iface, size = opts["interface"], int(opts["max_msg_size"])
-        self.publisher = Publisher(tcp_address(iface, opts["publish_port"]), size,
-                                   CurveServer(self.pair.box_secret(), self.gate.admit))
         ret_server = Server(tcp_address(iface, opts["ret_port"]), size, self._on_disconnect)
         self.ret_server = ret_server
         local_server = local.bind(self, size)
@@ -107,8 +100,8 @@ class Master:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
         log.info(
-            "master ready: publish %s, returns %s, fingerprint %s",
-            self.publisher.address, ret_server.address, self.pair.public.fingerprint(),
+            "master ready: minions connect to %s, fingerprint %s",
+            ret_server.address, self.pair.public.fingerprint(),
         )
         self.events.emit(*events.master_started(self.pair.public.fingerprint()))
         tasks = [
@@ -121,7 +114,7 @@ class Master:
         metrics.stop(self.metrics)
         for task in tasks:
             task.cancel()
-        for sock in (self.publisher, ret_server, local_server):
+        for sock in (ret_server, local_server):
             sock.close()
         self.cache.close()
         log.info("master stopped")
@@ -186,9 +179,8 @@ class Master:
         if status == "accepted":
             session = self.session
             self.known_accepted.add(req.minion_id)
-            # Connected only from its first boxed request (the hello), which
-            # the minion sends once its publish subscription is up.
-            self.gate.allow(req.minion_id, req.keys.box)
+            # Connected from its first boxed request (the hello), which also
+            # names the connection its jobs are to be pushed down.
         elif status == "pending" and route:
             self.pending_routes.remember(req.minion_id, route)
         self.key_watch.saw(req.minion_id, status)
@@ -225,7 +217,7 @@ class Master:
             log.warning("request from %s, whose key is not accepted: refused", minion)
             return protocol.error_reply("not accepted")
         body = protocol.open_request(msg, peer.box)
-        self.peers.seen(minion, route or None)
+        self.peers.seen(minion, route or None, listen=body.get("listen") is True)
         handler = self.boxed_handlers[body["kind"]]
         try:
             fields.check_request(body)
@@ -346,36 +338,46 @@ class Master:
         self.events.emit(*events.job_new(job, expected, str(req.get("user") or "")))
         self.trackers.start(job.jid, expected, None if match.id_only else (
             lambda m: m in self.known_accepted and self._reaches(match, m)))
-        # A target decided by id alone goes only to those minions' topics, so
-        # the others never receive the job at all.
-        if match.id_only:
-            topics = [protocol.minion_topic(m) for m in expected]
-        else:
-            topics = [protocol.TOPIC_ALL]
-        await self._send_jobs(job, topics)
+        await self._send_jobs(job, expected if match.id_only else None)
         return {"jid": job.jid, "expected": expected, "connected": self.peers.connected_ids()}
 
-    async def _send_jobs(self, job: protocol.Job, topics: list[bytes]) -> None:
-        assert self.publisher is not None
-        for topic in topics:
-            payload = protocol.make_publish(self.pair, self.session, self.key_gen, topic, job)
-            await self.publisher.send(topic, payload)
+    async def _send_jobs(self, job: protocol.Job, only: list[str] | None) -> None:
+        """Push `job` to the listening minions: `only` those (each its own copy), or all.
+
+        A target decided by id alone reaches only its minions, signed for
+        each one's topic; any other target reaches every listening minion,
+        which judges it against its own grains and pillar.
+        """
+        if only is None:
+            payload = protocol.make_publish(
+                self.pair, self.session, self.key_gen, protocol.TOPIC_ALL, job)
+            await self._push(self.peers.push_routes().values(), payload)
+            return
+        routes = self.peers.push_routes(only)
+        for minion, route in routes.items():
+            payload = protocol.make_publish(self.pair, self.session, self.key_gen,
+                                            protocol.minion_topic(minion), job)
+            await self._push([route], payload)
+
+    async def _push(self, routes: Iterable[bytes], payload: bytes) -> None:
+        # ROUTER drops what a gone or full connection cannot take: a slow
+        # minion never holds up the others.
+        assert self.ret_server is not None
+        for route in routes:
+            await self.ret_server.send(route, protocol.PUSH_RID, payload)
 
     async def notice(self, event: str, **data: Any) -> None:
-        """Publish a signed notice (accepted keys, session rotated)."""
-        assert self.publisher is not None
+        """Push a signed notice (accepted keys, session rotated) to the listening minions."""
         payload = protocol.make_notice(self.pair, event, **data)
-        await self.publisher.send(protocol.TOPIC_NOTICE, payload)
+        await self._push(self.peers.push_routes().values(), payload)
 
     async def _watch_keys(self) -> None:
         # `master key` tells us what it changed, but a key file removed by
         # hand (or while the notice got lost) must shut the minion out too.
-        # A cluster store wakes the watch as soon as another master changes a key.
         while True:
-            await self.store.changed(KEY_WATCH_SECONDS)
+            await asyncio.sleep(KEY_WATCH_SECONDS)
             try:
                 self.peers.sweep()  # minions gone silent are told as disconnected
-                self.stores.tick(lambda: len(self.peers.connected_ids()))
                 await self.keys_changed([], [])
             except Exception:
                 log.exception("key watch failed")
@@ -394,7 +396,6 @@ class Master:
         self.known_accepted = now
         self.key_watch.update()
         for minion in removed:
-            self.gate.drop(minion)
             self.peers.forget(minion)
             self.grains.pop(minion, None)
             self.resources.forget(minion)
@@ -409,26 +410,17 @@ class Master:
             await self._tell_accepted(accepted)
 
     async def _tell_accepted(self, accepted: list[str]) -> None:
-        # Pending minions are not on the publish port: push the notice down
-        # the connection each last authenticated on, so it asks again now.
-        for minion in accepted:
-            keys = self.store.accepted(minion)
-            if keys is not None:
-                self.gate.allow(minion, keys.box)
+        # Pending minions do not listen yet: the notice goes down the
+        # connection each last authenticated on, so it asks again now.
         payload = protocol.make_notice(self.pair, "accepted", ids=accepted)
-        if self.ret_server is not None:
-            for route in self.pending_routes.take(accepted).values():
-                await self.ret_server.send(route, protocol.PUSH_RID, payload)
-        await self.notice("accepted", ids=accepted)
+        routes = set(self.pending_routes.take(accepted).values())
+        await self._push(routes | set(self.peers.push_routes().values()), payload)
 
 
 def run(opts: dict[str, Any]) -> int:
     """Start the master in the foreground; the return value is the exit code."""
     try:
         master = Master(opts)
-    except StoreError as exc:
-        log.error("cannot start: %s", exc)
-        return 2
     except (OSError, ValueError) as exc:
         log.error("cannot start: %s", exc)
         return 1
@@ -441,5 +433,4 @@ def run(opts: dict[str, Any]) -> int:
         master.workers.shutdown(wait=False, cancel_futures=True)
     with contextlib.suppress(Exception):
         master.cache.close()
-        master.stores.close()
     return 0

@@ -64,8 +64,7 @@ class Minion(Auth):
         self.pool.shutdown(wait=False)
 
     async def serve(self) -> None:
-        # The publish subscription opens once the master has accepted us.
-        self.wants_publishes = True
+        self.listens = True  # jobs come pushed down the request connection
         self._connect()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -88,7 +87,6 @@ class Minion(Auth):
         if terminate is not None:
             terminate()
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self._unsubscribe()
         assert self.client is not None
         self.client.close()
         log.info("minion %s stopped", self.id)

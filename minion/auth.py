@@ -97,7 +97,6 @@ class Auth(Jobs):
         self.box = self.pair.box_to(reply.master)
         self.status = "accepted"
         log.info("authenticated with the master (session generation %d)", self.key_gen)
-        await self._subscribe()
         await self._send({"kind": "hello", "grains": self.ctx.grains})
         await self._load_pillar()
         await self._flush_unsent()

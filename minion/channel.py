@@ -26,6 +26,9 @@ class Channel(MinionState):
         if self.box is None or self.client is None:
             return {}
         box = self.box
+        if self.listens and body["kind"] in ("hello", "hb"):
+            # This connection is where the master pushes our jobs.
+            body = {**body, "listen": True}
         try:
             data = await self.client.request(
                 protocol.make_request(box, self.id, body),

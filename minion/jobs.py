@@ -1,4 +1,4 @@
-"""Publishes from the master: notices, jobs for this minion, and their returns.
+"""What the master pushes: notices, jobs for this minion, and their returns.
 
 A job is verified and decrypted, dropped if replayed or not targeted at
 this minion, then run in the worker pool; its return is sent with a few
@@ -17,61 +17,16 @@ from typing import Any
 
 from common import logs, protocol, targeting
 from common.protocol import BadMessage
-from common.transport import tcp_address
-from common.transport.aio import Subscriber
-from common.transport.zap import CurveClient
 from minion.context import Context
 from minion.executor import execute
 from minion.services import Services
 
 log = logging.getLogger("minion.agent")
 RETURN_ATTEMPTS = 3
-SUBSCRIBE_WAIT = 30.0
 
 
 class Jobs(Services):
-    """The publish side: what arrives on the subscription and what it starts."""
-
-    async def _subscribe(self) -> None:
-        """Listen on the publish port, once accepted (the port admits accepted keys only).
-
-        zmq never retries a connection the master refused, so a subscriber
-        refused earlier (our key was not accepted then) is replaced. Waits
-        (boundedly) for the subscription to be up, so that the hello which
-        follows, and makes the master count us as connected, comes after it.
-        """
-        master = self.pin.pinned
-        if not self.wants_publishes or master is None:
-            return
-        if self.sub is not None and self.sub.refused:
-            self._unsubscribe()
-        if self.sub is None:
-            self._open_subscriber(master.box)
-        assert self.sub is not None
-        try:
-            async with asyncio.timeout(SUBSCRIBE_WAIT):
-                await self.sub.ready.wait()
-        except TimeoutError:
-            log.warning("the publish subscription is not up after %g s; going on without it",
-                        SUBSCRIBE_WAIT)
-
-    def _open_subscriber(self, master_box: bytes) -> None:
-        opts = self.opts
-        self.sub = Subscriber(
-            tcp_address(opts["master"], opts["publish_port"]),
-            [protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE],
-            int(opts["max_msg_size"]),
-            self._on_reconnect,
-            CurveClient(master_box, self.pair.public.box, self.pair.box_secret()),
-        )
-        self.sub_task = asyncio.ensure_future(self._sub_loop(self.sub))
-
-    def _unsubscribe(self) -> None:
-        if self.sub_task is not None:
-            self.sub_task.cancel()
-        if self.sub is not None:
-            self.sub.close()
-        self.sub, self.sub_task = None, None
+    """The publish side: what the master pushes and what it starts."""
 
     def _on_reconnect(self) -> None:
         # A fresh connection (maybe a restarted master): say hello now
@@ -80,35 +35,23 @@ class Jobs(Services):
         if self.status != "accepted":
             self.wake_auth.set()
 
-    async def _sub_loop(self, sub: Subscriber) -> None:
-        while True:
-            topic, payload = await sub.recv()
-            if topic not in (protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE):
-                continue  # a longer id that shares our prefix
-            envelope = self._open_publish(payload, topic)
-            if envelope is None:
-                continue
-            if envelope["kind"] == "notice":
-                self._on_notice(envelope)
-            else:
-                await self._on_job(envelope)
-
     def _on_push(self, payload: bytes) -> None:
-        """A notice the master pushed down the request connection (we were accepted)."""
-        envelope = self._open_publish(payload, protocol.TOPIC_NOTICE)
-        if envelope is not None and envelope["kind"] == "notice":
-            log.info("the master pushed a notice: %s", envelope.get("event"))
-            self._on_notice(envelope)
-
-    def _open_publish(self, payload: bytes, topic: bytes) -> dict[str, Any] | None:
+        """A job or notice the master pushed down our request connection."""
         master = self.pin.pinned or self.candidate
         if master is None:
-            return None
+            return
         try:
-            return protocol.open_publish(payload, topic, master)
+            envelope = protocol.open_push(payload, master, self.topics)
         except BadMessage as exc:
             log.warning("dropped a publish: %s", exc)
-            return None
+            return
+        if envelope["kind"] == "notice":
+            log.info("the master pushed a notice: %s", envelope.get("event"))
+            self._on_notice(envelope)
+            return
+        fut = asyncio.ensure_future(self._on_job(envelope))
+        self.jobs.add(fut)
+        fut.add_done_callback(self.jobs.discard)
 
     def _on_notice(self, notice: dict[str, Any]) -> None:
         event = notice.get("event")

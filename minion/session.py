@@ -19,7 +19,7 @@ from typing import Any
 from common import protocol
 from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, ensure_private_dir
 from common.ids import check_minion_id
-from common.transport.aio import Client, Subscriber
+from common.transport.aio import Client
 from minion.context import Context
 from minion.masterkey import MasterKeyMismatch, MasterPin
 from minion.replay import ReplayStore
@@ -52,6 +52,8 @@ class MinionState:
         self.key_gen = 0
         self.status = "new"
         self.topic = protocol.minion_topic(self.id)
+        # What a job or notice pushed to us may be signed for.
+        self.topics = (protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE)
         self.seen = ReplayStore(opts["cachedir"])
         self.held: list[dict[str, Any]] = []
         self.unsent: collections.deque[dict[str, Any]] = collections.deque(maxlen=UNSENT_MAX)
@@ -62,10 +64,8 @@ class MinionState:
         self.jobs: set[asyncio.Future[Any]] = set()
         self.running_jobs: dict[str, dict[str, Any]] = {}
         self.client: Client | None = None
-        # The publish subscription: only the daemon listens (not `minion call`).
-        self.wants_publishes = False
-        self.sub: Subscriber | None = None
-        self.sub_task: asyncio.Future[None] | None = None
+        # Only the daemon asks the master to push jobs to it (not `minion call`).
+        self.listens = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread = 0
 

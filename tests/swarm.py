@@ -1,7 +1,7 @@
 """Many simulated minions in one process, speaking the real protocol to a real master.
 
-Each simulated minion has its own key pair, id, grains, DEALER and SUB
-sockets and session, and goes through the same code paths as the minion
+Each simulated minion has its own key pair, id, grains, DEALER socket
+and session, and goes through the same code paths as the minion
 daemon for everything on the wire: `common.protocol` builds and opens every
 message, `common.crypto` does the signatures and boxes, `common.transport`
 moves the bytes. Only the work is fake: `test.ping`, `test.echo` and
@@ -9,7 +9,7 @@ moves the bytes. Only the work is fake: `test.ping`, `test.echo` and
 
 Run as a worker process (the swarm benchmark and test start a few)::
 
-    python -m tests.swarm --ret-port 4506 --pub-port 4505 --first 0 --count 1000
+    python -m tests.swarm --ret-port 4506 --first 0 --count 1000
 
 It runs until SIGTERM. On a master restart (a reply with a new `key_gen` or
 an error reply) each minion waits a random delay of up to
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import random
 import signal
 import sys
@@ -34,8 +33,7 @@ from common import protocol, targeting
 from common.crypto import KeyPair, PeerBox, PublicKeys, SessionKey, random_bytes
 from common.protocol import BadMessage
 from common.transport import TransportError, tcp_address
-from common.transport.aio import Client, Subscriber, context
-from common.transport.zap import CurveClient
+from common.transport.aio import Client, context
 
 MAX_MSG = 1 << 20
 AUTH_TIMEOUT = 10.0
@@ -60,18 +58,17 @@ def _answer(fun: str, arg: list[Any], grains: dict[str, Any]) -> tuple[Any, bool
 class SimMinion:
     """One simulated minion: auth, hello, pillar, heartbeats, jobs and returns."""
 
-    def __init__(self, mid: str, ret_addr: str, pub_addr: str, hb: float,
-                 reauth_delay: float) -> None:
+    def __init__(self, mid: str, ret_addr: str, hb: float, reauth_delay: float) -> None:
         self.id = mid
         self.pair = KeyPair.generate()
         self.grains = {"id": mid, "os": "Debian", "os_family": "Debian", "kernel": "Linux",
                        "num_cpus": 2, "swarm": True,
                        "roles": ["web" if int(mid[-1]) % 2 else "db"]}
-        self.ret_addr, self.pub_addr = ret_addr, pub_addr
+        self.ret_addr = ret_addr
         self.hb = hb
         self.reauth_delay = reauth_delay
         self.spread_next = False
-        self.topic = protocol.minion_topic(mid)
+        self.topics = (protocol.TOPIC_ALL, protocol.minion_topic(mid), protocol.TOPIC_NOTICE)
         self.master: PublicKeys | None = None
         self.session: SessionKey | None = None
         self.box: PeerBox | None = None
@@ -82,8 +79,6 @@ class SimMinion:
         self.client: Client | None = None
         self.jobs: set[asyncio.Future[None]] = set()
         self.held: list[dict[str, Any]] = []
-        self.sub: Subscriber | None = None
-        self.sub_task: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
         self.client = Client(self.ret_addr, MAX_MSG, on_push=self._on_push)
@@ -93,31 +88,7 @@ class SimMinion:
         finally:
             for task in tasks:
                 task.cancel()
-            self._unsubscribe()
             self.client.close()
-
-    async def _subscribe(self) -> None:
-        # As the daemon does: the publish port admits accepted keys only, and
-        # a subscriber it refused is replaced, never retried by zmq.
-        if self.sub is not None and self.sub.refused:
-            self._unsubscribe()
-        if self.sub is None:
-            assert self.master is not None
-            topics = [protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE]
-            self.sub = Subscriber(self.pub_addr, topics, MAX_MSG, None,
-                                  CurveClient(self.master.box, self.pair.public.box,
-                                              self.pair.box_secret()))
-            self.sub_task = asyncio.ensure_future(self._sub_loop(self.sub))
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(30):  # as the daemon (minion/jobs.py)
-                await self.sub.ready.wait()
-
-    def _unsubscribe(self) -> None:
-        if self.sub_task is not None:
-            self.sub_task.cancel()
-        if self.sub is not None:
-            self.sub.close()
-        self.sub, self.sub_task = None, None
 
     # -- auth ---------------------------------------------------------------
     async def _auth_loop(self) -> None:
@@ -159,8 +130,7 @@ class SimMinion:
         self.key_gen = reply.key_gen
         self.box = self.pair.box_to(reply.master)
         self.status = "accepted"
-        await self._subscribe()
-        await self._send({"kind": "hello", "grains": self.grains})
+        await self._send({"kind": "hello", "grains": self.grains, "listen": True})
         await self._send({"kind": "pillar", "grains": self.grains}, 30.0)
         held, self.held = self.held, []
         for envelope in held:
@@ -193,34 +163,24 @@ class SimMinion:
         await asyncio.sleep(random.uniform(0, self.hb))  # spread the heartbeats
         while True:
             if self.status == "accepted":
-                await self._send({"kind": "hb"})
+                await self._send({"kind": "hb", "listen": True})
             await asyncio.sleep(self.hb)
 
     # -- publishes ----------------------------------------------------------
-    async def _sub_loop(self, sub: Subscriber) -> None:
-        while True:
-            topic, payload = await sub.recv()
-            if topic not in (protocol.TOPIC_ALL, self.topic, protocol.TOPIC_NOTICE):
-                continue
-            if self.master is None:
-                continue
-            try:
-                envelope = protocol.open_publish(payload, topic, self.master)
-            except BadMessage:
-                continue
-            if envelope["kind"] == "notice":
-                self._on_notice(envelope)
-                continue
-            await self._on_job(envelope)
-
     def _on_push(self, payload: bytes) -> None:
+        # As the daemon does: jobs and notices come down the request connection.
         if self.master is None:
             return
         try:
-            envelope = protocol.open_publish(payload, protocol.TOPIC_NOTICE, self.master)
+            envelope = protocol.open_push(payload, self.master, self.topics)
         except BadMessage:
             return
-        self._on_notice(envelope)
+        if envelope["kind"] == "notice":
+            self._on_notice(envelope)
+            return
+        task = asyncio.ensure_future(self._on_job(envelope))
+        self.jobs.add(task)
+        task.add_done_callback(self.jobs.discard)
 
     def _on_notice(self, envelope: dict[str, Any]) -> None:
         event = envelope.get("event")
@@ -271,17 +231,14 @@ class SimMinion:
 
 async def run_swarm(args: argparse.Namespace) -> None:
     """Run `args.count` minions until SIGTERM or SIGINT."""
-    # Four sockets per minion (DEALER, SUB and its monitor pair): lift
-    # libzmq's default cap of 1023 sockets.
-    context().set(zmq.MAX_SOCKETS, max(1024, 5 * args.count + 16))
+    # A socket per minion: lift libzmq's default cap of 1023 sockets.
+    context().set(zmq.MAX_SOCKETS, max(1024, args.count + 16))
     ret_addr = tcp_address(args.host, args.ret_port)
-    pub_addr = tcp_address(args.host, args.pub_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    minions = [SimMinion(minion_id(args.prefix, i), ret_addr, pub_addr, args.hb,
-                         args.reauth_delay)
+    minions = [SimMinion(minion_id(args.prefix, i), ret_addr, args.hb, args.reauth_delay)
                for i in range(args.first, args.first + args.count)]
     tasks = []
     for i, m in enumerate(minions):
@@ -298,7 +255,6 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="simulated minions for the swarm benchmark")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--ret-port", type=int, required=True)
-    ap.add_argument("--pub-port", type=int, required=True)
     ap.add_argument("--prefix", default="swarm")
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--count", type=int, default=100)

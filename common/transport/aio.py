@@ -1,8 +1,9 @@
-"""asyncio sockets for the daemons: publisher, subscriber, server, client.
+"""asyncio sockets for the daemons: the master's server, the minion's client.
 
-They move opaque byte payloads. The request channel adds one framing rule: a
-request id frame before the payload, so replies can be matched to requests
-on a DEALER socket that has several requests in flight.
+They move opaque byte payloads. One framing rule: a request id frame before
+the payload, so replies can be matched to requests on a DEALER socket that
+has several requests in flight; an empty request id marks a message the
+server pushes unasked (jobs and notices for a minion).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import zmq.asyncio
 from zmq.utils.monitor import parse_monitor_message
 
 from common.transport import TransportError, options
-from common.transport.zap import CurveClient, CurveServer, Gate, secure_client, secure_server
 
 log = logging.getLogger(__name__)
 _ctx: zmq.asyncio.Context | None = None
@@ -45,15 +45,13 @@ class _Socket:
         options.configure(self.sock, max_msg_size, address)
         self._on_connect = on_connect
         self._monitor_task: asyncio.Task[None] | None = None
-        self.refused = False
 
     def _watch_connects(self) -> None:
         # Each completed ZMTP handshake means the peer can now hear us: the
         # caller uses it to announce itself at once after a reconnect.
         if self._on_connect is None:
             return
-        mon = self.sock.get_monitor_socket(
-            zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+        mon = self.sock.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
         self._monitor_task = asyncio.ensure_future(self._monitor(mon))
 
     async def _monitor(self, mon: zmq.asyncio.Socket) -> None:
@@ -63,10 +61,7 @@ class _Socket:
                 frames = await mon.recv_multipart()
                 event = parse_monitor_message(frames)
                 if event["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-                    self.refused = False
                     self._on_connect()
-                elif event["event"] == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-                    self.refused = True
         except (asyncio.CancelledError, zmq.ZMQError):
             pass
         finally:
@@ -78,75 +73,6 @@ class _Socket:
             with contextlib.suppress(zmq.ZMQError):
                 self.sock.disable_monitor()
         self.sock.close(linger=0)
-
-
-class Publisher(_Socket):
-    """PUB socket bound on the publish port.
-
-    With `curve`, only peers whose CURVE key the gate admits complete the
-    handshake; nobody else can subscribe (or make the socket keep
-    subscriptions for them).
-    """
-
-    def __init__(self, address: str, max_msg_size: int,
-                 curve: CurveServer | None = None) -> None:
-        super().__init__(zmq.PUB, address, max_msg_size)
-        self.sock.setsockopt(zmq.SNDHWM, 100_000)
-        self.gate: Gate | None = None
-        if curve is not None:
-            # The gate must be listening before the first peer handshakes.
-            self.gate = Gate(context(), curve.admit)
-            secure_server(self.sock, curve)
-        options.bind(self.sock, address)
-
-    def close(self) -> None:
-        super().close()
-        if self.gate is not None:
-            self.gate.close()
-
-    async def send(self, topic: bytes, payload: bytes) -> None:
-        await self.sock.send_multipart([topic, payload])
-
-
-class Subscriber(_Socket):
-    """SUB socket connected to a publisher, subscribed to the given topics.
-
-    `ready` is set once the first handshake completed. `refused` turns true
-    when the publisher refused our CURVE key; zmq does not try again after
-    that, so the owner opens a new subscriber once it has reason to think
-    the key is now allowed.
-    """
-
-    def __init__(
-        self,
-        address: str,
-        topics: list[bytes],
-        max_msg_size: int,
-        on_connect: Callable[[], None] | None = None,
-        curve: CurveClient | None = None,
-    ) -> None:
-        self.ready = asyncio.Event()
-        self._then = on_connect
-        super().__init__(zmq.SUB, address, max_msg_size, self._connected)
-        if curve is not None:
-            secure_client(self.sock, curve)
-        for topic in topics:
-            self.sock.setsockopt(zmq.SUBSCRIBE, topic)
-        self._watch_connects()
-        options.connect(self.sock, address)
-
-    def _connected(self) -> None:
-        self.ready.set()
-        if self._then is not None:
-            self._then()
-
-    async def recv(self) -> tuple[bytes, bytes]:
-        """Next (topic, payload); frames of any other shape are skipped."""
-        while True:
-            frames = await self.sock.recv_multipart()
-            if len(frames) == 2:
-                return frames[0], frames[1]
-            log.warning("dropped a publish with %d frames", len(frames))
 
 
 class Server(_Socket):

@@ -194,7 +194,7 @@ def wait_line(path: Path, needle: str, timeout: float = 20) -> str:
 
 @pytest.mark.parametrize(("prog", "expected"), [
     ("master", r"no config file at {conf}: running on the defaults \(interface 0\.0\.0\.0, "
-               r"ports 4505 and 4506, root_dir {root}\)"),
+               r"port 4506, root_dir {root}\)"),
     ("minion", r"no config file at {conf}: running on the defaults \(master 'salt' \(Salt's "
                r"default host name\) on port 4506, id '[^']+', root_dir {root}\)"),
 ])
@@ -209,13 +209,14 @@ def test_start_without_a_config_file_runs_on_defaults(prog: str, expected: str,
                                      "PYTHONPATH": str(ROOT)})
     try:
         line = wait_line(tmp_path / "stderr", "no config file")
+        # root_dir is the config dir, as documented (the keys come just after the line).
+        wait_for(lambda: (cdir / "pki").is_dir(), 15, what="pki dir in the config dir")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
     pattern = expected.format(conf=re.escape(str(cdir.resolve() / prog)),
                               root=re.escape(str(cdir.resolve())))
     assert re.search(pattern, line), line
-    assert (cdir / "pki").is_dir()  # root_dir is the config dir, as documented
 
 
 @pytest.mark.parametrize("prog", ["master", "minion"])

@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 import msgpack
-import pytest
 import zmq
 
 from common import codec, protocol
 from common.crypto import KeyPair, SessionKey
-from tests.cluster import ROOT, Cluster, free_port, wait_for
+from tests.cluster import ROOT, Cluster, wait_for
+from tests.relay import Relay
 
 BAD_IDS = ["../x", "", "a\x00b", "x" * 300, ".hidden", "a/b"]
 
@@ -90,10 +90,9 @@ def _hostile_master_session(cluster: Cluster) -> None:
     assert big.poll(500) == 0
     big.close()
 
-    # Bytes that are not ZMTP at all, on both ports.
-    for port in (cluster.pub_port, cluster.ret_port):
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-            raw.sendall(b"\xff" * 64 + b"GET / HTTP/1.0\r\n\r\n" + bytes(range(256)))
+    # Bytes that are not ZMTP at all.
+    with socket.create_connection(("127.0.0.1", cluster.ret_port), timeout=5) as raw:
+        raw.sendall(b"\xff" * 64 + b"GET / HTTP/1.0\r\n\r\n" + bytes(range(256)))
 
     data, proc = cluster.run_json("*", "test.ping")
     assert data == {"m1": True} and proc.returncode == 0
@@ -117,51 +116,42 @@ def _fake_minion_session(cluster: Cluster) -> tuple[SessionKey, int]:
 
 def test_minion_drops_forged_and_replayed_publishes(tmp_path: Path) -> None:
     cluster = Cluster(tmp_path, auto_accept=True)
-    rogue = zmq.Context.instance().socket(zmq.PUB)
-    rogue.setsockopt(zmq.LINGER, 0)
+    cluster.start_master()
+    # In the middle of the minion's connection: injects pushes of its own,
+    # with the master's signing key at hand (the strongest forger there is).
+    relay = Relay(cluster.ret_port)
     try:
-        cluster.start_master()
-        # The minion hears jobs from our PUB socket (which holds the master's
-        # transport key, the strongest forger there is), and returns to the master.
-        master = KeyPair.load_or_create(cluster.master_dir / "pki", "master")
-        rogue.curve_server = True
-        rogue.curve_secretkey = master.box_secret()
-        rogue_port = rogue.bind_to_random_port("tcp://127.0.0.1")
-        cluster.add_minion("m1", publish_port=rogue_port)
-        wait_for(lambda: "authenticated" in cluster.minion_log("m1"), what="m1 authenticated")
+        cluster.add_minion("m1", master_port=relay.port)
+        cluster.wait_answer(["m1"])
         session, gen = _fake_minion_session(cluster)
+        master = KeyPair.load_or_create(cluster.master_dir / "pki", "master")
         topic = protocol.minion_topic("m1")
 
         def job(jid: str, ts: float | None = None) -> protocol.Job:
             return protocol.Job(jid, "m1", "glob", "test.ping", [], {},
                                 time.time() if ts is None else ts, 1)
 
-        def publish(payload: bytes, t: bytes = topic) -> None:
-            rogue.send_multipart([t, payload])
-
         first = job("20260101000000000001")
         good = protocol.make_publish(master, session, gen, topic, first)
-
-        def heard() -> bool:
-            publish(good)  # resent until the subscription is up; replays are dropped
-            return f"job {first.jid}" in cluster.minion_log("m1")
-
-        wait_for(heard, what="the minion to run a first job")
+        assert relay.push(good)
+        wait_for(lambda: f"job {first.jid}" in cluster.minion_log("m1"),
+                 what="the minion to run a first job")
 
         intruder = KeyPair.generate()
-        publish(b"\xc1 garbage")
-        rogue.send_multipart([topic, b"x", b"y"])
-        publish(codec.pack(first.to_map()))  # unsigned
-        publish(protocol.make_publish(intruder, session, gen, topic, job("20260101000000000002")))
-        publish(protocol.make_publish(master, session, gen, protocol.TOPIC_ALL,
-                                      job("20260101000000000003")))  # topic swapped
-        publish(protocol.make_publish(master, SessionKey(), gen, topic,
-                                      job("20260101000000000004")))  # wrong session key
-        publish(protocol.make_publish(master, session, gen, topic,
-                                      job("20260101000000000005", time.time() - 3600)))
-        publish(good)  # replay
+        relay.push(b"\xc1 garbage")
+        relay.inject(protocol.PUSH_RID, b"x", b"y")
+        relay.push(codec.pack(first.to_map()))  # unsigned
+        relay.push(protocol.make_publish(intruder, session, gen, topic,
+                                         job("20260101000000000002")))
+        relay.push(protocol.make_publish(master, session, gen, protocol.minion_topic("m2"),
+                                         job("20260101000000000003")))  # m2's job
+        relay.push(protocol.make_publish(master, SessionKey(), gen, topic,
+                                         job("20260101000000000004")))  # wrong session key
+        relay.push(protocol.make_publish(master, session, gen, topic,
+                                         job("20260101000000000005", time.time() - 3600)))
+        relay.push(good)  # replay
         last = job("20260101000000000006")
-        publish(protocol.make_publish(master, session, gen, topic, last))
+        relay.push(protocol.make_publish(master, session, gen, topic, last))
         wait_for(lambda: f"job {last.jid}" in cluster.minion_log("m1"), what="the last job")
 
         log = cluster.minion_log("m1")
@@ -169,13 +159,14 @@ def test_minion_drops_forged_and_replayed_publishes(tmp_path: Path) -> None:
         for jid in ("2", "3", "4", "5"):
             assert f"job 2026010100000000000{jid}:" not in log
         assert "bad signature" in log
-        assert "does not match its signed topic" in log
+        assert "signed for another topic" in log
         assert "session box did not open" in log
         assert "outside the 300 s window" in log
+        assert "dropped a reply with 3 frames" in log
         assert f"dropped replayed job {first.jid}" in log
         assert cluster.minions["m1"].poll() is None
     finally:
-        rogue.close()
+        relay.close()
         cluster.close()
 
 
@@ -204,15 +195,12 @@ def test_missing_and_broken_config_files(tmp_path: Path) -> None:
     assert "publish_port must be an integer, not a string" in proc.stderr
 
 
-@pytest.mark.parametrize("which", ["publish_port", "ret_port"])
-def test_port_in_use_is_one_clear_line(tmp_path: Path, which: str) -> None:
+def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        ports = {"publish_port": free_port(), "ret_port": free_port(), which: port}
-        (tmp_path / "master").write_text(
-            "interface: 127.0.0.1\n" + "".join(f"{k}: {v}\n" for k, v in ports.items()))
+        (tmp_path / "master").write_text(f"interface: 127.0.0.1\nret_port: {port}\n")
         proc = _master(tmp_path, "start")
     assert proc.returncode == 1
     assert f"cannot bind tcp://127.0.0.1:{port}: address already in use" in proc.stderr

@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import zmq
 from common import codec, protocol
 from common.crypto import KeyPair
 from tests.cluster import Cluster, wait_for
+from tests.relay import Relay
 
 
 def _deep_map(depth: int) -> bytes:
@@ -88,89 +88,28 @@ def test_a_600_deep_grain_is_refused_and_grain_targeting_still_works(tmp_path: P
         cluster.close()
 
 
-def _accepted_pair(cluster: Cluster, minion_id: str) -> KeyPair:
-    """A key pair the (auto-accepting) master has accepted for `minion_id`."""
-    pair, nonce = KeyPair.generate(), b"s" * protocol.NONCE_SIZE
-    sock = _dealer(cluster.ret_port)
-    auth = protocol.read_auth_reply(
-        _ask(sock, protocol.make_auth_request(pair, minion_id, nonce)), nonce, minion_id)
-    sock.close()
-    assert auth.status == "accepted"
-    return pair
-
-
-class Relay:
-    """A man in the middle of the publish port: forwards and records every frame.
-
-    The publish port admits accepted minion keys only and minions check the
-    master's key, so this relay is the strongest one possible: an accepted
-    minion's key on the master side, the master's own key on the minion side.
-    """
-
-    def __init__(self, cluster: Cluster) -> None:
-        ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
-        spy = _accepted_pair(cluster, "spy")
-        master = KeyPair.load_or_create(cluster.master_dir / "pki", "master")
-        self.sub = ctx.socket(zmq.SUB)
-        self.sub.setsockopt(zmq.LINGER, 0)
-        self.sub.setsockopt(zmq.SUBSCRIBE, b"")
-        self.sub.curve_serverkey = master.public.box
-        self.sub.curve_publickey = spy.public.box
-        self.sub.curve_secretkey = spy.box_secret()
-        self.sub.connect(f"tcp://127.0.0.1:{cluster.pub_port}")
-        self.pub = ctx.socket(zmq.PUB)
-        self.pub.setsockopt(zmq.LINGER, 0)
-        self.pub.curve_server = True
-        self.pub.curve_secretkey = master.box_secret()
-        self.port = self.pub.bind_to_random_port("tcp://127.0.0.1")
-        self.frames: list[list[bytes]] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            if self.sub.poll(50):
-                frames = self.sub.recv_multipart()
-                with self.lock:
-                    self.frames.append(frames)
-                    self.pub.send_multipart(frames)
-
-    def send(self, frames: list[bytes]) -> None:
-        with self.lock:
-            self.pub.send_multipart(frames)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.sub.close()
-        self.pub.close()
-
-
 def test_a_publish_replayed_after_a_minion_restart_does_not_run(tmp_path: Path) -> None:
     cluster = Cluster(tmp_path, auto_accept=True)
     cluster.start_master()
-    relay = Relay(cluster)
+    relay = Relay(cluster.ret_port)
     try:
-        cluster.add_minion("m1", publish_port=relay.port)
+        cluster.add_minion("m1", master_port=relay.port)
         cluster.wait_answer(["m1"], timeout=30)
         out = tmp_path / "ran.txt"
         proc = cluster.master_cmd("run", "-t", "20", "m1", "cmd.run", f"echo once >> {out}")
         assert proc.returncode == 0, proc.stderr
         assert out.read_text() == "once\n"
         jid = re.findall(r"job (\d+): cmd\.run", cluster.minion_log("m1"))[-1]
-        topic = protocol.minion_topic("m1")
         with relay.lock:
-            captured = [f for f in relay.frames if f[0] == topic][-1]
+            captured = relay.pushes[-1]
 
         cluster.stop_minion("m1")
-        cluster.add_minion("m1", publish_port=relay.port)
+        cluster.add_minion("m1", master_port=relay.port)
         wait_for(lambda: cluster.minion_log("m1").count("authenticated with the master") >= 2,
                  20, what="m1 back")
 
         def dropped() -> bool:
-            relay.send(captured)  # resent until the new subscription is up
+            relay.push(captured)  # again until it lands on the new connection
             return f"dropped replayed job {jid}" in cluster.minion_log("m1")
 
         wait_for(dropped, 20, interval=0.2, what="the replay to be dropped")
