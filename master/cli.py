@@ -15,7 +15,7 @@ from common import config, highstate
 from common.clihelp import Parser, VersionAction
 from common.completion import SHELLS
 from common.output import FORMATS
-from master import eventscmd, imagebuild_args, jobs_args, lifecycle
+from master import clustercmd, eventscmd, imagebuild_args, jobs_args, lifecycle
 from master.complete import KINDS
 
 # Positionals whose words the completion script asks `master completion KIND` for.
@@ -63,10 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_key_parser(sub, common)
     add_run_parser(sub, common)
     add_jobs_parser(sub, common)
-    eventscmd.add_parser(sub, common)
+    clustercmd.add_parsers(sub, common)
     from master.ssh import args as ssh_args
 
     ssh_args.add_parser(sub, common, TARGET_FLAGS)
+    eventscmd.add_parser(sub, common)
     sub.add_parser("demo", parents=[common],
                    help="start a throw-away master and minion and run a job on them")
     imagebuild_args.add_parser(sub, common)
@@ -269,6 +270,10 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         from master import metrics, server
 
         metrics.check_available(opts)  # before -d: the starting command says it (exit 2)
+        why = clustercmd.check_start(opts)
+        if why:  # the cluster store unreachable: one line, exit 2, also before -d
+            print(f"master: error: cannot start: {why}", file=sys.stderr)
+            return 2
         switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
         code = lifecycle.before_start(args, opts)  # with -d, the starting command ends here
         if code is not None:
@@ -291,6 +296,10 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         add_run_options(late)
         late_options(late, args)
         return runcmd.main(args, opts)
+    if args.command == "events":
+        return eventscmd.main(args, opts)
+    if args.command in ("store", "cluster"):
+        return clustercmd.main(args, opts)
     if args.command == "ssh":
         from common.args import late_options
         from master.ssh import args as ssh_args
@@ -300,8 +309,6 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         ssh_args.add_options(late, TARGET_FLAGS)
         late_options(late, args)
         return sshcmd.main(args, opts)
-    if args.command == "events":
-        return eventscmd.main(args, opts)
     if args.command == "image":
         from master import imagebuild
 

@@ -1,15 +1,16 @@
 """What the master knows of each accepted minion: keys, box, liveness.
 
 Accepted keys are read from the key store and cached; the cache entry is
-checked against the key file on every use (a stat), so a key deleted or
-rejected on disk stops working at once, even if nobody told the daemon.
+checked against the key store's stamp on every use (a stat of the key file,
+or the cluster store's copy), so a key deleted or rejected stops working at
+once, even if nobody told the daemon.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
+from collections.abc import Hashable
 
 from common.crypto import KeyPair, PeerBox, PublicKeys
 from master import events
@@ -23,7 +24,7 @@ MAX_ROUTES = 8
 class Peer:
     keys: PublicKeys
     box: PeerBox
-    stamp: tuple[int, int]
+    stamp: Hashable
     last_seen: float = float("-inf")
     # Routing ids of the connections its requests came on, oldest first.
     routes: dict[bytes, None] = dataclasses.field(default_factory=dict)
@@ -47,13 +48,10 @@ class Peers:
 
     def get(self, minion_id: str) -> Peer | None:
         """The accepted peer `minion_id`, or None if its key is not accepted."""
-        path = self.store.pki_dir / "accepted" / minion_id
-        try:
-            st = os.stat(path)
-        except OSError:
+        stamp = self.store.stamp(minion_id)
+        if stamp is None:
             self._tell(minion_id, self._peers.pop(minion_id, None), False, "key removed")
             return None
-        stamp = (st.st_ino, st.st_mtime_ns)
         peer = self._peers.get(minion_id)
         if peer is not None and peer.stamp == stamp:
             return peer

@@ -15,24 +15,23 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from common import codec, fields, logs, protocol, targeting
 from common.codec import ProtocolError
-from common.crypto import CryptoError, KeyPair, SessionKey
+from common.crypto import CryptoError, SessionKey
 from common.ids import new_jid
 from common.protocol import BadMessage
 from common.ratelog import RateLog
 from common.transport import TransportError, tcp_address
 from common.transport.aio import Server
 from master import events, local, metrics
-from master.jobcache import JobCache
-from master.keys import KeyStore, TooManyPending, autosign_allows
+from master.keys import TooManyPending, autosign_allows
 from master.peers import Peers
 from master.pending import PendingRoutes
 from master.resources import Refused, Resources, bounded_grains
-from master.tokens import TokenError, TokenStore
+from master.store import StoreError, open_store
+from master.tokens import TokenError
 from master.tracker import Trackers
 
 log = logging.getLogger(__name__)
@@ -50,14 +49,17 @@ class Master:
 
     def __init__(self, opts: dict[str, Any]) -> None:
         self.opts = opts
-        pki = Path(opts["pki_dir"])
-        self.pair = KeyPair.load_or_create(pki, "master")
-        self.store = KeyStore(pki, int(opts["max_pending_keys"]))
-        self.tokens = TokenStore(pki)
+        # Keys, tokens, jobs and the key pair: pki files and SQLite, or the
+        # cluster store shared with other masters (master/store/).
+        self.stores = open_store(opts, daemon=True)
+        self.pair = self.stores.master_pair()
+        self.store = self.stores.keys(int(opts["max_pending_keys"]))
+        self.tokens = self.stores.tokens()
         self.events = events.EventBus()
         self.key_watch = events.KeyWatch(self.store, self.events)
         self.peers = Peers(self.store, self.pair, float(opts["heartbeat_interval"]), self.events)
-        self.cache = JobCache(Path(opts["cachedir"]))
+        self.cache = self.stores.jobs()
+        self.stores.joined(opts, self.pair)
         self.cache.prune(float(opts["keep_jobs"]))
         self.grains = bounded_grains(self.cache.all_grains())
         self.trackers = Trackers()
@@ -374,10 +376,12 @@ class Master:
     async def _watch_keys(self) -> None:
         # `master key` tells us what it changed, but a key file removed by
         # hand (or while the notice got lost) must shut the minion out too.
+        # A cluster store wakes the watch as soon as another master changes a key.
         while True:
-            await asyncio.sleep(KEY_WATCH_SECONDS)
+            await self.store.changed(KEY_WATCH_SECONDS)
             try:
                 self.peers.sweep()  # minions gone silent are told as disconnected
+                self.stores.tick(lambda: len(self.peers.connected_ids()))
                 await self.keys_changed([], [])
             except Exception:
                 log.exception("key watch failed")
@@ -421,6 +425,9 @@ def run(opts: dict[str, Any]) -> int:
     """Start the master in the foreground; the return value is the exit code."""
     try:
         master = Master(opts)
+    except StoreError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
     except (OSError, ValueError) as exc:
         log.error("cannot start: %s", exc)
         return 1
@@ -433,4 +440,5 @@ def run(opts: dict[str, Any]) -> int:
         master.workers.shutdown(wait=False, cancel_futures=True)
     with contextlib.suppress(Exception):
         master.cache.close()
+        master.stores.close()
     return 0
