@@ -144,3 +144,34 @@ def test_migrate_a_single_master_twice(pg: PgServer, tmp_path: Path) -> None:
     assert _json(single, "key", "fingerprint")["local"]["master.pub"] == fingerprint
     assert len(_json(single, "jobs", "list")) == first["jobs"]["copied"]
     assert len(_json(single, "key", "token", "list")) == 1
+
+
+def test_store_lost_while_running_keeps_serving_and_writes_later(tmp_path: Path) -> None:
+    for server in pg_server():  # its own server: this test stops it
+        _lose_the_store(server, tmp_path)
+
+
+def _lose_the_store(server: PgServer, tmp_path: Path) -> None:
+    lone = Cluster(tmp_path / "l", interface="127.0.0.2", cluster_store=server.fresh_dsn())
+    try:
+        lone.start_master()
+        lone.add_minion("m4", master="127.0.0.2")
+        lone.wait_pending("m4")
+        assert lone.master_cmd("key", "accept", "m4", "-y").returncode == 0
+        lone.wait_answer(["m4"], timeout=20)
+        server.stop()
+        data, proc = lone.run_json("-t", "5", "m4", "test.echo", "while away")
+        assert data == {"m4": "while away"}, proc.stderr
+        wait_for(lambda: "cluster store unreachable" in lone.master_log(), timeout=10,
+                 what="the outage logged")
+        spool = lone.master_dir / "cache" / "store-spool.bin"
+        assert spool.exists() and spool.stat().st_mode & 0o777 == 0o600
+        server.start()
+        wait_for(lambda: not spool.exists(), timeout=20, what="the spool written")
+        jobs = _json(lone, "jobs", "list")
+        jid = next(j for j, v in jobs.items() if v["Arguments"] == ["while away"])
+        job = _json(lone, "jobs", "show", jid)
+        assert job["returns"]["m4"]["return"] == "while away"
+        assert lone.master_log().count("cluster store unreachable") == 1  # once a minute
+    finally:
+        lone.close()
