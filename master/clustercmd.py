@@ -98,7 +98,9 @@ def status(args: argparse.Namespace, opts: dict[str, Any]) -> int:
     for m in masters:
         beat = datetime.datetime.fromtimestamp(m["heartbeat"]).strftime("%Y-%m-%d %H:%M:%S")
         state = "up" if m["up"] else "DOWN"
-        print(f"{m['id']}: {state}, publish {m['publish']}, returns {m['ret']}, "
+        where = (f"jobs and returns {m['ret']}" if m["publish"] == m["ret"]
+                 else f"publish {m['publish']}, returns {m['ret']}")
+        print(f"{m['id']}: {state}, {where}, "
               f"{m['connected']} minions connected, last heartbeat {beat} "
               f"({m['heartbeat_age']:g} s ago)")
     return 0 if all(m["up"] for m in masters) else 1

@@ -20,13 +20,15 @@ MAX_MASTERS = 1_000
 
 
 def identity(opts: dict[str, Any], fingerprint: str) -> dict[str, Any]:
-    """This master's row: id ``host:interface:ret_port`` and its addresses."""
+    """This master's row: id ``host:interface:ret_port``, where it publishes and takes returns."""
     host = socket.gethostname()
     iface = str(opts["interface"])
     shown = host if iface in ("0.0.0.0", "::") else iface
-    return {"id": f"{host}:{iface}:{opts['ret_port']}", "host": host,
-            "publish": f"{shown}:{opts['publish_port']}", "ret": f"{shown}:{opts['ret_port']}",
-            "fingerprint": fingerprint}
+    # Jobs are pushed down each minion's connection to the return port: that
+    # port is where this master publishes too.
+    address = f"{shown}:{opts['ret_port']}"
+    return {"id": f"{host}:{iface}:{opts['ret_port']}", "host": host, "publish": address,
+            "ret": address, "fingerprint": fingerprint}
 
 
 def register(link: PgLink, me: dict[str, Any]) -> None:

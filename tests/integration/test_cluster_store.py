@@ -89,6 +89,7 @@ def test_a_job_published_on_a_shows_on_b(pair: tuple[Cluster, Cluster]) -> None:
     assert listed[jid.group(1)]["Returned"] == "1/1"
 
     status = _json(a, "cluster", "status")["masters"]
+    assert all(m["publish"] == m["ret"] for m in status)  # jobs go down the return connection
     assert sorted(m["ret"] for m in status) == sorted(
         [f"127.0.0.2:{a.ret_port}", f"127.0.0.3:{b.ret_port}"])
     assert all(m["up"] for m in status)
@@ -97,7 +98,7 @@ def test_a_job_published_on_a_shows_on_b(pair: tuple[Cluster, Cluster]) -> None:
         b, "cluster", "status")["masters"]}[f"127.0.0.2:{a.ret_port}"] == 1,
         timeout=10, what="A's heartbeat counting m2")
     text = b.master_cmd("cluster", "status")
-    assert text.returncode == 0 and text.stdout.count(": up, publish") == 2
+    assert text.returncode == 0 and text.stdout.count(": up, jobs and returns 127.0.0.") == 2
 
 
 def test_store_down_at_start_is_one_line_and_exit_2(tmp_path: Path) -> None:
