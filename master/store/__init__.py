@@ -84,6 +84,7 @@ class PgStore:
         schema.ensure(self.link)  # StoreDown/StoreError: the caller says it and exits 2
         self.listener = Listener(PgLink(self.dsn), schema.KEYS_CHANNEL) if daemon else None
         if self.listener is not None:
+            self.link.reachable = self.listener.listening.is_set
             self.listener.start()
         self.spool = Spool(Path(opts["cachedir"]) / "store-spool.bin") if daemon else None
         self.me: dict[str, Any] = {}

@@ -22,7 +22,8 @@ from master.keys import STATES, KeysUnavailable, log
 from master.store.listen import Listener
 from master.store.pglink import PgLink, StoreDown
 
-RESCAN_SECONDS = 30.0
+# Read whole now and then even while the listener is healthy (a safety net).
+RESCAN_SECONDS = 300.0
 # Without a listener (a `master key` command), a copy older than this is read again.
 UNWATCHED_SECONDS = 0.2
 # Shortest time between two wake-ups of the key watch.
@@ -37,6 +38,7 @@ class PgKeys:
         self.link = link
         self.listener = listener
         self._copy: dict[str, dict[str, PublicKeys | None]] = {s: {} for s in STATES}
+        self._texts: dict[tuple[str, str], str] = {}  # (state, id) -> the key's text
         self._loaded = float("-inf")
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -56,13 +58,19 @@ class PgKeys:
         except StoreDown:
             if self.listener is None:
                 raise
-            # Served from the copy; the listener asks for a full reload once back.
+            # Served from the copy meanwhile; read whole once the store is back.
+            self._loaded = float("-inf")
 
     def _reload_all(self) -> None:
         copy: dict[str, dict[str, PublicKeys | None]] = {s: {} for s in STATES}
+        texts: dict[tuple[str, str], str] = {}
         for state, minion, pub in self.link.rows(SELECT):
-            copy[state][minion] = _parse(minion, pub)
-        self._copy, self._loaded = copy, time.monotonic()
+            # Parsing 50,000 keys again each time would stall the daemon: only
+            # the keys whose text changed are parsed.
+            same = self._texts.get((state, minion)) == pub
+            copy[state][minion] = self._copy[state].get(minion) if same else _parse(minion, pub)
+            texts[(state, minion)] = pub
+        self._copy, self._texts, self._loaded = copy, texts, time.monotonic()
 
     def _reload(self, ids: Iterable[str]) -> None:
         wanted = sorted(ids)
@@ -70,8 +78,10 @@ class PgKeys:
         for state in STATES:
             for minion in wanted:
                 self._copy[state].pop(minion, None)
+                self._texts.pop((state, minion), None)
         for state, minion, pub in rows:
             self._copy[state][minion] = _parse(minion, pub)
+            self._texts[(state, minion)] = pub
 
     # -- reads --------------------------------------------------------------
     def ids(self, state: str) -> AbstractSet[str]:

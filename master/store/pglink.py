@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -26,7 +26,7 @@ RETRY_SECONDS = 2.0
 # libpq options that bound how long a lost server can hold a call: the
 # connect, then TCP keepalives and the kernel's retransmissions.
 CONNECT_OPTIONS: dict[str, Any] = {
-    "connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+    "connect_timeout": 3, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
     "keepalives_count": 2, "tcp_user_timeout": 5000, "application_name": "saline-master",
 }
 
@@ -40,8 +40,12 @@ def redact(dsn: str) -> str:
 class PgLink:
     """A connection to `dsn`, opened on first use and again after it is lost."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, reachable: Callable[[], bool] | None = None) -> None:
         self.dsn = dsn
+        # Once the store was lost, reconnect only when this says it is back (the
+        # listener's own connection): a connect to a cut network would hold the
+        # daemon's event loop for the whole connect_timeout.
+        self.reachable = reachable
         self._conn: psycopg.Connection[Any] | None = None
         self._next_try = 0.0
         self.down_since: float | None = None
@@ -59,7 +63,9 @@ class PgLink:
         if self._conn is not None and not self._conn.closed and not self._conn.broken:
             return self._conn
         now = time.monotonic()
-        if now < self._next_try:
+        waiting = self.down_since is not None and self.reachable is not None and (
+            not self.reachable())
+        if now < self._next_try or waiting:
             raise StoreDown(f"cluster store {redact(self.dsn)} unreachable (retrying)")
         self._next_try = now + RETRY_SECONDS
         self._conn = self.connect()

@@ -127,3 +127,20 @@ def test_two_masters_writing_one_job_keep_one_row_per_return(
     finally:
         a.close()
         b.close()
+
+
+def test_a_lost_store_is_not_dialled_from_the_daemon_until_the_listener_is_back(
+        pg: PgServer) -> None:
+    from master.store.pglink import PgLink, StoreDown
+
+    back = False
+    link = PgLink(pg.fresh_dsn(), reachable=lambda: back)
+    assert link.rows("SELECT 1") == [(1,)]  # never lost yet: connects at once
+    link.down_since = 1.0  # as after a failure
+    link.close()
+    link._next_try = 0.0  # past the retry interval: only the listener's word holds it back
+    with pytest.raises(StoreDown, match="retrying"):
+        link.rows("SELECT 1")
+    back = True
+    link._next_try = 0.0
+    assert link.rows("SELECT 1") == [(1,)] and link.up
