@@ -28,3 +28,17 @@ def three(cluster: Cluster) -> Cluster:
     assert proc.returncode == 0, proc.stderr
     cluster.wait_answer(["m1", "m2", "m3"])
     return cluster
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Iterator[Cluster]:
+    """A master (auto_accept) with two accepted, answering minions m1 and m2."""
+    cluster = Cluster(tmp_path, auto_accept=True)
+    try:
+        cluster.start_master()
+        cluster.add_minion("m1")
+        cluster.add_minion("m2")
+        cluster.wait_answer(["m1", "m2"], timeout=30)
+        yield cluster
+    finally:
+        cluster.close()

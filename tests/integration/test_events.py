@@ -30,20 +30,6 @@ prometheus_parser = pytest.importorskip("prometheus_client.parser")
 
 
 @pytest.fixture
-def two(tmp_path: Path) -> Iterator[Cluster]:
-    """A master (auto_accept) with two answering minions m1 and m2."""
-    cluster = Cluster(tmp_path, auto_accept=True)
-    try:
-        cluster.start_master()
-        cluster.add_minion("m1")
-        cluster.add_minion("m2")
-        cluster.wait_answer(["m1", "m2"], timeout=30)
-        yield cluster
-    finally:
-        cluster.close()
-
-
-@pytest.fixture
 def bare(tmp_path: Path) -> Iterator[Cluster]:
     """A running master without minions (keys wait to be accepted)."""
     cluster = Cluster(tmp_path)

@@ -14,11 +14,9 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from common.output import NO_RESPONSE, NOT_CONNECTED
@@ -28,20 +26,6 @@ from tests.integration.test_hardening import FakeMinion
 SUMMARY = re.compile(r"^Summary: (\d+) minions targeted, (\d+) returned \((\d+) failed\), "
                      r"(\d+) not connected, (\d+) still running, (\d+) no response; "
                      r"jid (\d{20})$")
-
-
-@pytest.fixture
-def two(tmp_path: Path) -> Iterator[Cluster]:
-    """A master with two accepted, answering minions m1 and m2."""
-    cluster = Cluster(tmp_path, auto_accept=True)
-    try:
-        cluster.start_master()
-        cluster.add_minion("m1")
-        cluster.add_minion("m2")
-        cluster.wait_answer(["m1", "m2"], timeout=30)
-        yield cluster
-    finally:
-        cluster.close()
 
 
 def _timed_run(cluster: Cluster, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
