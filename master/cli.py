@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     from master.ssh import args as ssh_args
 
     ssh_args.add_parser(sub, common, TARGET_FLAGS)
+    from master import bootstrapcmd
+
+    bootstrapcmd.add_parser(sub, common, TARGET_FLAGS)
     eventscmd.add_parser(sub, common)
     sub.add_parser("demo", parents=[common],
                    help="start a throw-away master and minion and run a job on them")
@@ -222,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         cdir = config.config_dir(getattr(args, "config_dir", None))
         # Like Salt, the daemon starts on its defaults without a config file
         # (and `stop` and `status` find it the same way).
-        no_file = (args.command in ("start", "stop", "status", "ssh")
+        no_file = (args.command in ("start", "stop", "status", "ssh", "bootstrap")
                    and not (cdir / "master").exists())
         opts = config.load("master", cdir, missing_ok=no_file)
         if no_file:
@@ -309,6 +312,10 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         ssh_args.add_options(late, TARGET_FLAGS)
         late_options(late, args)
         return sshcmd.main(args, opts)
+    if args.command == "bootstrap":
+        from master import bootstrapcmd
+
+        return bootstrapcmd.main(args, opts)
     if args.command == "image":
         from master import imagebuild
 
