@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from common import masterlist
+
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_DIR = "/etc/saline"
@@ -58,8 +60,12 @@ MASTER_DEFAULTS: dict[str, Any] = {
 
 MINION_DEFAULTS: dict[str, Any] = {
     "id": None,
-    "master": "salt",
+    "master": "salt",  # or a list: several masters (common/masterlist.py)
     "master_port": 4506,
+    # With several masters: "str" uses all at once, "failover" one at a time
+    # in list order, checked every master_alive_interval seconds.
+    "master_type": "str",
+    "master_alive_interval": 10,
     "publish_port": 4505,
     "root_dir": None,
     "pki_dir": "pki",
@@ -155,7 +161,21 @@ def load(kind: str, cdir: Path, overrides: Mapping[str, Any] | None = None,
     if kind == "master":
         _check_metrics_port(path, opts)
         _check_cluster_store(path, opts)
+    else:
+        _check_masters(path, opts)
     return opts
+
+
+def _check_masters(path: Path, opts: dict[str, Any]) -> None:
+    try:
+        masterlist.parse(opts["master"], opts["master_port"])
+    except masterlist.MasterListError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if opts["master_type"] not in ("str", "failover"):
+        raise ConfigError(f"{path}: master_type must be str or failover, "
+                          f"not {opts['master_type']!r}")
+    if opts["master_alive_interval"] < 1:
+        raise ConfigError(f"{path}: master_alive_interval must be at least 1 (seconds)")
 
 
 def _check_metrics_port(path: Path, opts: dict[str, Any]) -> None:
@@ -213,6 +233,8 @@ def _check_type(path: Path, key: str, value: Any, default: Any) -> Any:
         if key == "id" and isinstance(value, int | float):
             return str(value)
         raise ConfigError(f"{path}: {key} must be a string, not {_tname(value)}")
+    if key == "master" and isinstance(value, list):
+        return value  # several masters; checked by _check_masters
     want = type(default)
     # YAML gives ints for `timeout: 5` where a float is fine, and bools are
     # ints to Python: refuse `publish_port: true`.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from typing import Any
 
 from common import protocol
@@ -72,6 +73,7 @@ class Auth(Jobs):
                 float(self.opts["auth_timeout"]),
             )
             reply = protocol.read_auth_reply(data, nonce, self.id)
+            self.last_answer = time.monotonic()
             self.pin.check(reply.master)
         except TransportError as exc:
             log.debug("auth: %s", exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from common import protocol
@@ -38,6 +39,7 @@ class Channel(MinionState):
         except (TransportError, BadMessage) as exc:
             log.debug("%s request: %s", body["kind"], exc)
             return {}
+        self.last_answer = time.monotonic()
         if reply["kind"] == "error":
             # Unauthenticated hint (our key was removed, or the master lost
             # us): asking again is always safe.
@@ -86,10 +88,13 @@ class Channel(MinionState):
             log.debug("goodbye not taken: %s", exc)
 
     async def _flush_unsent(self) -> None:
+        # Taken off the queue before sending: with several masters, two
+        # connections may flush at once and must not send one return twice.
         while self.unsent:
-            if not await self._send(self.unsent[0]):
+            body = self.unsent.popleft()
+            if not await self._send(body):
+                self.unsent.appendleft(body)
                 return
-            self.unsent.popleft()
 
     async def _load_pillar(self) -> dict[str, Any]:
         pillar: Any

@@ -204,7 +204,7 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
 
     if args.command == "start":
         from common.privileges import owned_dirs, owned_files, switch_user
-        from minion import agent, statusfile
+        from minion import fleet, statusfile
 
         switch_user(opts["user"], owned_dirs(opts), owned_files(opts))
         code = lifecycle.before_start(args, opts)  # with -d, the starting command ends here
@@ -217,7 +217,7 @@ def dispatch(args: argparse.Namespace, opts: dict[str, Any], cdir: Path) -> int:
         if not statusfile.hold(opts):
             return 1
         # The config dir as an absolute path: a daemon runs in /.
-        return agent.run(opts, build_context(opts, Path(opts["config_dir"])))
+        return fleet.run(opts, build_context(opts, Path(opts["config_dir"])))
     if args.command in ("stop", "status"):
         return lifecycle.main(args, opts)
     if args.command == "call":

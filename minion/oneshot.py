@@ -11,6 +11,7 @@ import asyncio
 import threading
 from typing import Any
 
+from common import masterlist
 from minion.agent import Minion
 from minion.context import Context
 
@@ -22,28 +23,36 @@ class SessionError(Exception):
 
 
 def with_master(opts: dict[str, Any], ctx: Context) -> tuple[Minion, asyncio.AbstractEventLoop]:
-    """Authenticate with the master and fetch pillar; ctx.files then reads from it."""
+    """Authenticate with a master (the first of several that accepts) and fetch pillar.
+
+    ctx.files then reads from that master.
+    """
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="session", daemon=True)
     thread.start()
-    minion = asyncio.run_coroutine_threadsafe(_make(opts, ctx), loop).result(SESSION_TIMEOUT)
-    status = asyncio.run_coroutine_threadsafe(minion.open_session(), loop).result(
-        SESSION_TIMEOUT)
-    if status != "accepted":
-        close(minion, loop)
-        where = f"{opts['master']}:{opts['master_port']}"
-        why = "did not answer" if status == "new" else f"says this minion's key is {status}"
-        raise SessionError(f"the master at {where} {why}; use --local to run without it")
-    return minion, loop
+    why = []
+    for host, port in masterlist.parse(opts["master"], opts["master_port"]):
+        one = {**opts, "master": host, "master_port": port}
+        minion = asyncio.run_coroutine_threadsafe(_make(one, ctx), loop).result(SESSION_TIMEOUT)
+        status = asyncio.run_coroutine_threadsafe(minion.open_session(), loop).result(
+            SESSION_TIMEOUT)
+        if status == "accepted":
+            return minion, loop
+        asyncio.run_coroutine_threadsafe(_shut(minion), loop).result(5)
+        said = "did not answer" if status == "new" else f"says this minion's key is {status}"
+        why.append(f"the master at {host}:{port} {said}")
+    loop.call_soon_threadsafe(loop.stop)
+    raise SessionError(f"{'; '.join(why)}; use --local to run without it")
 
 
 async def _make(opts: dict[str, Any], ctx: Context) -> Minion:
     return Minion(opts, ctx)  # asyncio objects inside bind to the session loop
 
 
-def close(minion: Minion, loop: asyncio.AbstractEventLoop) -> None:
-    async def shut() -> None:
-        minion.close_session()
+async def _shut(minion: Minion) -> None:
+    minion.close_session()  # on the session's loop, which owns the sockets
 
-    asyncio.run_coroutine_threadsafe(shut(), loop).result(5)
+
+def close(minion: Minion, loop: asyncio.AbstractEventLoop) -> None:
+    asyncio.run_coroutine_threadsafe(_shut(minion), loop).result(5)
     loop.call_soon_threadsafe(loop.stop)

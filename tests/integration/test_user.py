@@ -30,7 +30,7 @@ try:
 except ConfigError as exc:
     sys.exit(str(exc))
 import jinja2, msgpack, nacl, psutil, yaml, zmq
-import master.server, minion.agent
+import master.server, minion.fleet
 """
 
 

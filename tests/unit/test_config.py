@@ -149,7 +149,7 @@ WRONG_TYPES: list[tuple[str, str, str]] = [
     ("master", "interface: 5\n", "interface must be a string, not an integer"),
     ("master", "log_level: 3\n", "log_level must be a string"),
     ("minion", "grains: [a]\n", "grains must be a mapping, not a list"),
-    ("minion", "master: [a, b]\n", "master must be a string, not a list"),
+    ("minion", "master: {a: b}\n", "master must be a string, not a mapping"),
     ("minion", "master_finger: {a: 1}\n", "master_finger must be a string, not a mapping"),
     ("minion", "id: [m1]\n", "id must be a string, not a list"),
     ("minion", "master_port: null\n", "master_port must be an integer, not empty"),
