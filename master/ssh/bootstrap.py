@@ -28,7 +28,33 @@ from master.ssh.session import HostFailed, Settings, asyncssh
 from master.ssh.wheelhouse import Wheelhouse
 
 HOST_SCRIPT = Path(__file__).with_name("bootstrap_host.py")
-UNIT_FILE = Path(__file__).resolve().parents[2] / "contrib" / "systemd" / "saline-minion.service"
+# contrib/systemd/saline-minion.service, which a wheel does not carry (a test
+# keeps the two the same).
+MINION_UNIT = """\
+# saline minion under systemd. Install: contrib/README.md.
+# It runs as root and is not sandboxed: it manages this host (packages,
+# files, services, users) for the master.
+[Unit]
+Description=saline minion (config management)
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=notify
+NotifyAccess=main
+ExecStart=/usr/local/bin/minion -c /etc/saline start
+# SIGHUP reopens the log file (logrotate); the minion keeps running.
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
+RestartSec=5s
+# Stop signals the minion alone: it ends the jobs it runs itself, and a
+# process a state started on purpose (`nohup ... &`) outlives a restart.
+KillMode=process
+LimitNOFILE=8192
+
+[Install]
+WantedBy=multi-user.target
+"""
 MIN_PYTHON = (3, 11)
 
 
@@ -84,9 +110,8 @@ async def _steps(entry: Entry, plan: Plan, out: Outcome) -> None:
         out.fingerprint, out.accepted_now = trust(entry, plan.keys, conf["pub"])
         if out.accepted_now:
             out.changes.append(f"accepted key {out.fingerprint}")
-        unit = UNIT_FILE.read_text() if UNIT_FILE.is_file() else ""
         started = await host.step("start", {"restart": not installed or conf["changed"],
-                                            "unit": unit})
+                                            "unit": MINION_UNIT})
         if started["changed"]:
             out.changes.append(f"started the minion ({started['how']})")
 

@@ -129,6 +129,7 @@ def saline_wheel(base: Path) -> Path:
     if source is None:  # installed from a wheel: pack the installed files again
         return repack(md.distribution("saline"), base / "saline")
     key = _tree_digest(source)[:16]
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
     folder = base / f"saline-{key}"
     built = sorted(folder.glob("saline-*.whl")) if folder.is_dir() else []
     if built:

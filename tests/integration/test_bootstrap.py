@@ -19,6 +19,7 @@ import pytest
 
 from common.crypto import KeyPair, PublicKeys
 from master.keys import KeyStore
+from master.ssh import wheelhouse
 from tests import sshd
 from tests.cluster import Cluster, free_port
 
@@ -61,8 +62,16 @@ def host_root(tmp_path: Path) -> Iterator[Path]:
 
 
 def bootstrap(cl: Cluster, root: Path, *words: str) -> subprocess.CompletedProcess[str]:
+    # saline's wheel made once per test: sources edited between two runs
+    # would rightly make the next one install again.
+    wheels = cl.base / "wheelhouse"
+    if not wheels.is_dir():
+        wheels.mkdir()
+        wheel = wheelhouse.saline_wheel(cl.base / "wheelcache")
+        (wheels / wheel.name).write_bytes(wheel.read_bytes())
     return cl.master_cmd("bootstrap", "--known-hosts", str(cl.master_dir / "known_hosts"),
-                         "--host-root", str(root), "--wait", "60", *words, timeout=TIMEOUT)
+                         "--host-root", str(root), "--wait", "60", "--wheelhouse", str(wheels),
+                         *words, timeout=TIMEOUT)
 
 
 @pytest.mark.timeout(2 * TIMEOUT)
