@@ -1,6 +1,7 @@
 """A real OpenSSH server on loopback for the SSH tests, run from a temp dir.
 
-It listens on one free port on 127.0.0.1 and 127.0.0.2 (two roster hosts),
+It listens on one free port on 127.0.0.1 and 127.0.0.2 (two roster hosts;
+the benchmark asks for more addresses),
 with its own host key, its own authorized_keys and no PAM, and logs in the
 user running the tests. The login's HOME is the temp dir (sshd's SetEnv),
 so the zipapp cache of each test server starts empty and goes away with it.
@@ -39,8 +40,9 @@ def keygen(path: Path) -> str:
 class Sshd:
     """One sshd process; `stop()` ends it."""
 
-    def __init__(self, base: Path, port: int, home: Path | None = None) -> None:
-        self.base, self.port = base, port
+    def __init__(self, base: Path, port: int, home: Path | None = None,
+                 addresses: tuple[str, ...] = ADDRESSES) -> None:
+        self.base, self.port, self.addresses = base, port, addresses
         self.home = home or base / "home"
         self.home.mkdir(parents=True, exist_ok=True)
         self.user = getpass.getuser()
@@ -60,7 +62,7 @@ class Sshd:
         self._wait_listening()
 
     def _config(self) -> str:
-        listen = "".join(f"ListenAddress {a}:{self.port}\n" for a in ADDRESSES)
+        listen = "".join(f"ListenAddress {a}:{self.port}\n" for a in self.addresses)
         return (f"{listen}HostKey {self.host_key}\nPidFile {self.base}/sshd.pid\n"
                 f"AuthorizedKeysFile {self.base}/authorized_keys\nUsePAM no\n"
                 "StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
@@ -74,7 +76,7 @@ class Sshd:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"sshd exited: {self.log.read_text()[-500:]}")
             try:
-                with socket.create_connection((ADDRESSES[-1], self.port), timeout=1):
+                with socket.create_connection((self.addresses[-1], self.port), timeout=1):
                     return
             except OSError:
                 time.sleep(0.05)
@@ -83,7 +85,7 @@ class Sshd:
     def known_hosts(self, path: Path, public_line: str | None = None) -> Path:
         """Write a known_hosts file naming this server's key (or `public_line`) for each address."""
         key = " ".join((public_line or self.host_pub).split()[:2])
-        path.write_text("".join(f"[{a}]:{self.port} {key}\n" for a in ADDRESSES))
+        path.write_text("".join(f"[{a}]:{self.port} {key}\n" for a in self.addresses))
         return path
 
     def stop(self) -> None:

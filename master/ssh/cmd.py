@@ -22,6 +22,7 @@ from common.ids import new_jid
 from master.jobcache import JobCache
 from master.runcmd import SUMMARY_OVER, _user
 from master.ssh import fanout, roster, zipapp
+from master.ssh.serve import Answers
 from master.ssh.session import HostResult, Settings
 
 NOT_HERE = ("pillar", "pillar_pcre", "pillar_exact")
@@ -39,7 +40,7 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
         return 2
     try:
         entries = targets(args, opts)
-        settings = Settings(known_hosts(args, opts), args.timeout)
+        settings = Settings(known_hosts(args, opts), args.timeout, Answers(opts))
         if args.max_procs < 1:
             raise UsageError("--max-procs must be at least 1")
     except (UsageError, roster.RosterError, targeting.TargetError) as exc:

@@ -1,61 +1,130 @@
-"""What runs on the host inside the zipapp: one function, like `minion call --local`.
+"""What runs on the host inside the zipapp: one function, like `minion call` with a master.
 
 Never imported by the master: the builder copies this file into the zipapp,
-where it runs as ``saline_ssh_host`` with the host's own python3. It reads
-one JSON request on stdin::
+where it runs as ``saline_ssh_host`` with the host's own python3. It talks
+frames (``saline_ssh_wire``, the master's master/ssh/wire.py) on the stdin
+and stdout the SSH command was given. The master's request comes first::
 
-    {"id", "fun", "arg", "kwarg", "jid", "minion_opts", "pillar", "files"}
+    {"id", "fun", "arg", "kwarg", "jid", "minion_opts", "pillar": bool}
 
-where ``files`` maps salt:// paths to their text (only what the run needs),
-and writes one JSON answer on stdout: ``{"result": <executor's dict>,
-"grains": {...}}``. The minion's modules are reached through importlib
-because the master package never imports the minion package; here, inside
-the zipapp, they are plain neighbours.
+then this side computes the host's grains, asks for its pillar when the
+master has any (``{"kind": "pillar", "grains"}``: compiled on the master
+with these grains), and runs the function. salt:// files are asked for
+as the run needs them, with the minion's own file client and the master
+file server's requests (file_envs, file_list, file_stat, file_read), so
+only those files travel and the master checks every path as its file
+server does. The last frame is ``{"kind": "done", "result", "grains"}``.
+
+The minion's modules are reached through importlib because the master
+package never imports the minion package; here, inside the zipapp, they
+are plain neighbours.
 """
 
 from __future__ import annotations
 
-import base64
 import importlib
-import json
+import importlib.util
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from master.ssh import wire
+else:  # the zipapp ships master/ssh/wire.py under this name
+    import saline_ssh_wire as wire
+
+# Modules a run may never use, loaded on first use only (a warm test.ping then
+# starts ~20 ms sooner: every host run pays its imports again).
+LAZY = ("yaml", "difflib")
+
+
+class Link:
+    """The frame channel to the master: the RemoteFileClient's `Channel`."""
+
+    def __init__(self, reader: BinaryIO, writer: BinaryIO) -> None:
+        self.reader, self.writer = reader, writer
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.writer.write(wire.pack(message))
+        self.writer.flush()
+
+    def receive(self) -> dict[str, Any]:
+        message = wire.read_frame(self.reader)
+        if message is None:
+            raise EOFError("the master closed the channel")
+        return message
+
+    def request(self, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+        """Ask the master (file server, pillar); FileServerError when it refuses."""
+        self.send(body)
+        reply = self.receive()
+        if not reply.get("ok"):
+            errors = importlib.import_module("common.fileroots")
+            raise errors.FileServerError(str(reply.get("error") or "refused by the master"))
+        return reply
 
 
 def main() -> int:
-    """Run the request on stdin; print the answer on stdout; exit 0 unless it could not run."""
+    """Serve one request from the master; exit 0 unless the channel broke."""
+    link = _private_link()
     try:
-        request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    except ValueError as exc:
-        sys.stderr.write(f"saline-ssh: bad request on stdin: {exc}\n")
+        request = link.receive()
+    except (EOFError, wire.FrameError) as exc:
+        sys.stderr.write(f"saline-ssh: bad request: {exc}\n")
         return 2
+    _lazy_imports()
     root = Path(tempfile.mkdtemp(prefix="saline-ssh-"))
     try:
-        answer = run(request, root)
+        answer = run(request, root, link)
+    except (EOFError, wire.FrameError, OSError) as exc:
+        sys.stderr.write(f"saline-ssh: lost the master: {exc}\n")
+        return 2
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    sys.stdout.write(json.dumps(answer, default=_plain, separators=(",", ":")))
-    sys.stdout.flush()
+    link.send({"kind": "done", **answer})
     return 0
 
 
-def run(request: dict[str, Any], root: Path) -> dict[str, Any]:
-    """Build a masterless minion in `root` from the request and run its function."""
+def _private_link() -> Link:
+    """Frames on private copies of stdin/stdout; fd 0 becomes /dev/null and fd 1 stderr,
+    so a command the run starts can neither eat the master's frames nor garble ours."""
+    reader = os.fdopen(os.dup(0), "rb")
+    writer = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    return Link(reader, writer)
+
+
+def _lazy_imports() -> None:
+    for name in LAZY:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            continue
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
+def run(request: dict[str, Any], root: Path, link: Link) -> dict[str, Any]:
+    """Build a minion in `root` whose files and pillar come from the master; run the function."""
     config = importlib.import_module("common.config")
-    fileroots = root / "files"
-    _write_files(fileroots, request.get("files") or {})
     overrides = {**(request.get("minion_opts") or {}), "id": request["id"],
-                 "root_dir": str(root), "file_client": "local",
-                 "file_roots": {"base": [str(fileroots)]}, "pillar_roots": {"base": []},
+                 "root_dir": str(root), "file_client": "remote",
                  "log_file": str(root / "minion.log")}
     opts = config.load("minion", root, overrides=overrides, missing_ok=True)
     ctx = _context(opts, root)
-    ctx.files = importlib.import_module("minion.fileclient").LocalFileClient(opts["file_roots"])
-    ctx.pillar = request.get("pillar") or {}
+    ctx.files = importlib.import_module("minion.fileclient").RemoteFileClient(
+        link, str(root / "cache"))
+    if request.get("pillar"):
+        ctx.pillar = link.request({"kind": "pillar", "grains": ctx.grains}).get("pillar") or {}
     execute = importlib.import_module("minion.executor").execute
     job = ctx.for_job(request.get("jid"))
     result = execute(job, request["fun"], request.get("arg") or [], request.get("kwarg") or {})
@@ -67,22 +136,3 @@ def _context(opts: dict[str, Any], root: Path) -> Any:
     grains = importlib.import_module("minion.grains.core").compute_grains(opts, str(root))
     registry = importlib.import_module("minion.loader").Registry.load(opts, grains)
     return importlib.import_module("minion.context").Context(opts, grains, {}, registry)
-
-
-def _write_files(base: Path, files: dict[str, str]) -> None:
-    """Lay out the salt:// files the master sent (base64), refusing paths that leave `base`."""
-    base.mkdir(mode=0o700)
-    for rel, data in files.items():
-        path = (base / rel).resolve()
-        if base.resolve() not in path.parents:
-            raise ValueError(f"file path leaves the file root: {rel!r}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
-        os.chmod(path, 0o600)
-
-
-def _plain(value: Any) -> Any:
-    """JSON for what JSON cannot say itself: bytes as text, anything else by str()."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)

@@ -48,17 +48,18 @@ def cache_dir(name: str) -> str:
 
 def run_command(name: str, sudo: bool = False, sudo_user: str | None = None,
                 sudo_passwd: bool = False) -> str:
-    """Run the cached zipapp (request on stdin), or exit NEED_UPLOAD when it is not there.
+    """Run the cached zipapp (frames on stdin/stdout), or exit NEED_UPLOAD when it is not there.
 
-    Without the zipapp it still reads stdin to its end, so the master's write of
-    the request never meets a closed channel.
+    Without the zipapp it exits at once, reading nothing: the master's write of
+    the request may then meet a closed channel, which it ignores (the exit status
+    says what happened).
 
     With `sudo_passwd` sudo reads the password from the first line of stdin.
     """
     python = " ".join([*_sudo(sudo, sudo_user, sudo_passwd), "python3", "-I"])
     where = cache_dir(name)
     return (f"D={where}; if [ -f \"$D/__main__.py\" ]; then exec {python} \"$D\"; "
-            f"else cat >/dev/null; echo '{NEED_UPLOAD_WORD}' >&2; exit {NEED_UPLOAD}; fi")
+            f"else echo '{NEED_UPLOAD_WORD}' >&2; exit {NEED_UPLOAD}; fi")
 
 
 def install_command(name: str, digest: str) -> str:

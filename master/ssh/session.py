@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import os
 import socket
@@ -18,8 +17,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from master.ssh import remote
+from master.ssh import remote, wire
 from master.ssh.roster import Entry
+from master.ssh.serve import Answers, HostFailed, converse
 from master.ssh.zipapp import Zipapp
 
 with warnings.catch_warnings():  # asyncssh still names DSA; cryptography warns about it
@@ -28,10 +28,8 @@ with warnings.catch_warnings():  # asyncssh still names DSA; cryptography warns 
 
 logging.getLogger("asyncssh").setLevel(logging.WARNING)
 PHASES = ("connect", "auth", "upload", "run")
-
-
-class HostFailed(Exception):
-    """A host could not run the function; the message is the one line shown for it."""
+STDERR_KEPT = 8192  # the end of a host's stderr, for the one line that says why it failed
+__all__ = ["PHASES", "HostFailed", "HostResult", "Settings", "run_host"]
 
 
 @dataclasses.dataclass
@@ -40,6 +38,13 @@ class Settings:
 
     known_hosts: Path | None  # None: host keys are not checked (--ignore-host-keys)
     timeout: float = 300.0  # the whole run on one host
+    answers: Answers = dataclasses.field(default_factory=lambda: Answers({}))
+    # known_hosts parsed once for all hosts, not once per connection.
+    trusted: Any = dataclasses.field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.known_hosts is not None:
+            self.trusted = asyncssh.read_known_hosts(str(self.known_hosts))
 
 
 @dataclasses.dataclass
@@ -79,18 +84,45 @@ async def _run(entry: Entry, app: Zipapp, request: dict[str, Any], settings: Set
     out.timings["connect"], clock = _lap(clock)
     async with await _login(entry, sock, settings) as conn:
         out.timings["auth"], clock = _lap(clock)
-        stdin = _stdin(entry, request)
+        first = _first(entry, request, settings.answers.has_pillar)
         command = remote.run_command(app.name, entry.sudo, entry.sudo_user, bool(entry.passwd))
-        proc = await conn.run(command, input=stdin, encoding=None)
-        if proc.exit_status == remote.NEED_UPLOAD:
+        answer, status, err = await _converse(conn, command, entry, first, settings.answers)
+        if answer is None and status == remote.NEED_UPLOAD:
             await _upload(conn, entry, app)
             out.timings["upload"], clock = _lap(clock)
-            proc = await conn.run(command, input=stdin, encoding=None)
+            answer, status, err = await _converse(conn, command, entry, first, settings.answers)
         else:
             out.timings["upload"] = 0.0
         out.timings["run"], clock = _lap(clock)
-    answer = _answer(entry, proc)
+    answer = _answer(entry, answer, status, err)
     out.result, out.grains = answer["result"], answer.get("grains")
+
+
+async def _converse(conn: asyncssh.SSHClientConnection, command: str, entry: Entry,
+                    first: bytes, answers: Answers) -> tuple[dict[str, Any] | None, int, str]:
+    """Run the command and talk frames with it: (its last frame, exit status, stderr tail)."""
+    proc = await conn.create_process(command, encoding=None)
+    # stderr is read all along: unread, it would fill the channel's window and
+    # stall the frames on stdout.
+    tail = asyncio.ensure_future(_tail(proc.stderr))
+    try:
+        answer = await converse(proc.stdout, proc.stdin, entry.id, first, answers)
+        if answer is not None:
+            proc.stdin.write_eof()
+        done = await proc.wait()
+        err = await tail
+    except BaseException:
+        tail.cancel()
+        raise
+    status = done.exit_status if done.exit_status is not None else -1
+    return answer, status, err.decode("utf-8", "replace")
+
+
+async def _tail(stream: asyncssh.SSHReader[bytes]) -> bytes:
+    kept = b""
+    while chunk := await stream.read(65536):
+        kept = (kept + chunk)[-STDERR_KEPT:]
+    return kept
 
 
 async def _connect(entry: Entry) -> socket.socket:
@@ -126,7 +158,7 @@ async def _login(entry: Entry, sock: socket.socket,
                                "passphrase": entry.priv_passwd}
     if entry.priv:
         options["client_keys"] = [entry.priv]
-    options["known_hosts"] = None if settings.known_hosts is None else str(settings.known_hosts)
+    options["known_hosts"] = settings.trusted
     try:
         return await asyncio.wait_for(
             asyncssh.connect(entry.host, entry.port, sock=sock, **options), entry.timeout)
@@ -168,30 +200,28 @@ async def _upload(conn: asyncssh.SSHClientConnection, entry: Entry, app: Zipapp)
                          f"{_last_line(proc.stderr) or f'exit status {proc.exit_status}'}")
 
 
-def _stdin(entry: Entry, request: dict[str, Any]) -> bytes:
-    data = json.dumps({**request, "id": entry.id,
-                       "minion_opts": dict(entry.minion_opts)}).encode()
+def _first(entry: Entry, request: dict[str, Any], pillar: bool) -> bytes:
+    """What the command reads first: sudo's password line (with one), then the request."""
+    data = wire.pack({**request, "id": entry.id, "minion_opts": dict(entry.minion_opts),
+                      "pillar": pillar})
     if entry.passwd and (entry.sudo or entry.sudo_user):
         return entry.passwd.encode() + b"\n" + data  # sudo -S reads the first line
     return data
 
 
-def _answer(entry: Entry, proc: asyncssh.SSHCompletedProcess) -> dict[str, Any]:
-    """The host's JSON answer, or one line saying why there is none."""
-    err = _last_line(proc.stderr)
+def _answer(entry: Entry, answer: dict[str, Any] | None, status: int,
+            stderr: str) -> dict[str, Any]:
+    """The host's last frame, or one line saying why there is none."""
+    err = _last_line(stderr)
     where = _where(entry)
-    if proc.exit_status == 127:
+    if status == 127:
         raise HostFailed(f"{where}: no python3 on the host (saline needs python3 >= 3.10)")
     if "a password is required" in err or "a terminal is required" in err:
         raise HostFailed(f"{where}: sudo needs a password: set passwd in the roster")
-    if proc.exit_status != 0:
-        raise HostFailed(f"{where}: {err or f'exit status {proc.exit_status}'}")
-    try:
-        answer = json.loads(proc.stdout or b"")
-    except ValueError:
-        raise HostFailed(f"{where}: the host's answer is not JSON: "
-                         f"{(proc.stdout or b'')[:80]!r}") from None
-    if not isinstance(answer, dict) or not isinstance(answer.get("result"), dict):
+    if answer is None or status != 0:
+        raise HostFailed(f"{where}: " + (
+            err or f"the run ended without an answer (exit status {status})"))
+    if not isinstance(answer.get("result"), dict):
         raise HostFailed(f"{where}: the host's answer has no result")
     return answer
 

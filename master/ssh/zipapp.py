@@ -87,6 +87,7 @@ def members(root: Path = ROOT) -> Iterator[tuple[str, bytes]]:
     shown = ".".join(map(str, MIN_PYTHON))
     yield "__main__.py", BOOTSTRAP.format(min_python=MIN_PYTHON, shown=shown).encode()
     yield "saline_ssh_host.py", (HERE / "hostmain.py").read_bytes()
+    yield "saline_ssh_wire.py", (HERE / "wire.py").read_bytes()
     yield "_fallback/psutil.py", (HERE / "psutil_fallback.py").read_bytes()
     yield "common/crypto.py", (HERE / "crypto_standin.py").read_bytes()
     for pkg in PACKAGES:

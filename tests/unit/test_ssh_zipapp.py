@@ -7,9 +7,9 @@ seen: what works there works on a host that has nothing but python3.
 from __future__ import annotations
 
 import ast
+import asyncio
 import hashlib
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from master.ssh import remote, zipapp
+from master.ssh import remote, serve, wire, zipapp
 
 MAX_SIZE = 700_000
 
@@ -55,7 +55,7 @@ def test_a_changed_source_changes_the_hash(built: zipapp.Zipapp, tmp_path: Path)
 
 def test_holds_the_minion_side_not_the_daemon(built: zipapp.Zipapp) -> None:
     names = _names(built)
-    for wanted in ("__main__.py", "saline_ssh_host.py", "_fallback/psutil.py",
+    for wanted in ("__main__.py", "saline_ssh_host.py", "saline_ssh_wire.py", "_fallback/psutil.py",
                    "minion/executor.py", "minion/sls/run.py", "common/render.py",
                    "jinja2/__init__.py", "markupsafe/_native.py", "yaml/__init__.py",
                    "msgpack/fallback.py", "common/crypto.py"):
@@ -79,53 +79,114 @@ def test_no_member_imports_zmq_or_nacl(built: zipapp.Zipapp) -> None:
             assert not tops & {"zmq", "nacl"}, name
 
 
-def _run(app_path: Path, request: dict[str, Any], home: Path) -> subprocess.CompletedProcess[str]:
+class Recording(serve.Answers):
+    """The master's answers, remembering what the host asked for."""
+
+    def __init__(self, opts: dict[str, Any]) -> None:
+        super().__init__(opts)
+        self.asked: list[tuple[str, str]] = []
+
+    async def answer(self, minion: str, message: dict[str, Any]) -> dict[str, Any]:
+        self.asked.append((str(message.get("kind")), str(message.get("path")
+                                                       or message.get("prefix") or "")))
+        return await super().answer(minion, message)
+
+
+def _talk(argv: list[str], request: dict[str, Any], home: Path,
+          answers: serve.Answers | None = None) -> tuple[dict[str, Any] | None, int, str]:
+    """Run the host side as a local process and talk frames with it as `master ssh` does:
+    (its last frame, exit status, stderr)."""
     env = {"PATH": os.environ["PATH"], "HOME": str(home)}
-    return subprocess.run([sys.executable, "-I", "-S", str(app_path)], input=json.dumps(request),
-                          capture_output=True, text=True, env=env, timeout=60, cwd="/")
+    answers = answers or serve.Answers({})
+
+    async def talk() -> tuple[dict[str, Any] | None, int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, cwd="/")
+        assert proc.stdin and proc.stdout and proc.stderr
+        err = asyncio.ensure_future(proc.stderr.read())
+        first = wire.pack({"jid": "1", "arg": [], "kwarg": {}, "minion_opts": {},
+                           "pillar": answers.has_pillar, **request})
+        answer = await serve.converse(proc.stdout, proc.stdin, str(request.get("id")), first,
+                                      answers)
+        proc.stdin.close()
+        status = await proc.wait()
+        return answer, status, (await err).decode()
+
+    return asyncio.run(asyncio.wait_for(talk(), 60))
+
+
+def _app(built: zipapp.Zipapp, tmp_path: Path) -> list[str]:
+    app = tmp_path / "saline.pyz"
+    app.write_bytes(built.data)
+    return [sys.executable, "-I", "-S", str(app)]
 
 
 def test_runs_without_site_packages(built: zipapp.Zipapp, tmp_path: Path) -> None:
-    app = tmp_path / "saline.pyz"
-    app.write_bytes(built.data)
-    proc = _run(app, {"id": "h1", "fun": "test.ping"}, tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    answer = json.loads(proc.stdout)
+    argv = _app(built, tmp_path)
+    answer, status, err = _talk(argv, {"id": "h1", "fun": "test.ping"}, tmp_path)
+    assert status == 0 and answer is not None, err
     assert answer["result"]["return"] is True
     assert answer["grains"]["id"] == "h1"
-    proc = _run(app, {"id": "h1", "fun": "cmd.run", "arg": ["echo hi; exit 3"]}, tmp_path)
-    result = json.loads(proc.stdout)["result"]
+    answer, status, err = _talk(argv, {"id": "h1", "fun": "cmd.run",
+                                       "arg": ["echo hi; cat; exit 3"]}, tmp_path)
+    assert answer is not None, err
+    result = answer["result"]
+    # The command's stdin is /dev/null, not the master's frames.
     assert (result["return"], result["retcode"], result["success"]) == ("hi", 3, False)
 
 
-def test_state_apply_with_sent_files_and_pillar(built: zipapp.Zipapp, tmp_path: Path) -> None:
-    app = tmp_path / "saline.pyz"
-    app.write_bytes(built.data)
+def _roots(tmp_path: Path, files: dict[str, str], pillar: dict[str, str]) -> dict[str, Any]:
+    for rel, text in [*((f"files/{k}", v) for k, v in files.items()),
+                      *((f"pillar/{k}", v) for k, v in pillar.items())]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return {"file_roots": {"base": [str(tmp_path / "files")]},
+            "pillar_roots": {"base": [str(tmp_path / "pillar")]}}
+
+
+def test_state_apply_asks_the_master_for_files_and_pillar(built: zipapp.Zipapp,
+                                                          tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     sls = (f"{target}:\n  file.managed:\n    - source: salt://web/motd.j2\n"
            f"    - template: jinja\n")
-    files = {"web/init.sls": sls, "web/motd.j2": "hello {{ pillar['who'] }}\n"}
-    request = {"id": "h1", "fun": "state.apply", "arg": ["web"], "pillar": {"who": "ssh"},
-               "files": {k: _b64(v) for k, v in files.items()}}
-    proc = _run(app, request, tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["result"]["success"] is True
-    assert target.read_text() == "hello ssh\n"
+    opts = _roots(tmp_path, {"web/init.sls": sls, "web/motd.j2": "hello {{ pillar['who'] }}\n",
+                             "other/big.txt": "not needed\n"},
+                  {"top.sls": "base:\n  'h*':\n    - p\n",
+                   "p.sls": "who: {{ grains['id'] }} over ssh\n"})
+    answers = Recording(opts)
+    assert answers.has_pillar
+    answer, status, err = _talk(_app(built, tmp_path), {"id": "h1", "fun": "state.apply",
+                                                        "arg": ["web"]}, tmp_path, answers)
+    assert status == 0 and answer is not None, err
+    assert answer["result"]["success"] is True, answer["result"]
+    assert target.read_text() == "hello h1 over ssh\n"
+    # Pillar once; only the formula's own files travelled (the SLS lookup lists names,
+    # as a minion's does), never other/big.txt.
+    assert answers.asked.count(("pillar", "")) == 1
+    read = {path for kind, path in answers.asked if kind == "file_read"}
+    assert read == {"web/init.sls", "web/motd.j2"}
+    assert not [a for a in answers.asked if "other" in a[1]]
 
 
-def test_a_file_path_leaving_the_root_is_refused(built: zipapp.Zipapp, tmp_path: Path) -> None:
-    app = tmp_path / "saline.pyz"
-    app.write_bytes(built.data)
-    proc = _run(app, {"id": "h1", "fun": "test.ping", "files": {"../x": _b64("x")}}, tmp_path)
-    assert proc.returncode != 0
-    assert "leaves the file root" in proc.stderr
-    assert not (tmp_path / "x").exists()
+def test_the_master_refuses_paths_outside_file_roots(tmp_path: Path) -> None:
+    opts = _roots(tmp_path, {"web/init.sls": "{}\n"}, {})
+    (tmp_path / "secret").write_text("no\n")
+    (tmp_path / "files" / "link").symlink_to(tmp_path / "secret")
+    answers = serve.Answers(opts)
+    assert not answers.has_pillar
 
+    def ask(**body: Any) -> dict[str, Any]:
+        return asyncio.run(answers.answer("h1", {"saltenv": "base", **body}))
 
-def _b64(text: str) -> str:
-    import base64
-
-    return base64.b64encode(text.encode()).decode()
+    assert ask(kind="file_stat", path="web/init.sls")["ok"] is True
+    for path in ("../secret", "/etc/passwd", "web/../../secret", "link", "web%2f..%2f..%2fsecret"):
+        for kind in ("file_stat", "file_read"):
+            reply = ask(kind=kind, path=path, offset=0, size=100)
+            assert reply["ok"] is False and "refused" in reply["error"], (path, reply)
+    listed = ask(kind="file_list", prefix="")
+    assert listed["files"] == ["web/init.sls"]
+    assert ask(kind="nonsense")["ok"] is False
 
 
 def _sh(command: str, home: Path, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
@@ -135,8 +196,8 @@ def _sh(command: str, home: Path, data: bytes = b"") -> subprocess.CompletedProc
 
 
 def test_install_then_run_from_the_cache(built: zipapp.Zipapp, tmp_path: Path) -> None:
-    request = json.dumps({"id": "h1", "fun": "test.ping"}).encode()
-    first = _sh(remote.run_command(built.name), tmp_path, request)
+    command = remote.run_command(built.name)
+    first = _sh(command, tmp_path)
     assert first.returncode == remote.NEED_UPLOAD
     assert remote.NEED_UPLOAD_WORD.encode() in first.stderr
     damaged = _sh(remote.install_command(built.name, built.digest), tmp_path, built.data[:-10])
@@ -150,9 +211,10 @@ def test_install_then_run_from_the_cache(built: zipapp.Zipapp, tmp_path: Path) -
     again = _sh(remote.install_command(built.name, built.digest), tmp_path, built.data)
     assert again.returncode == 0, again.stderr  # a second install (another id) is harmless
     assert sorted(os.listdir(cache)) == [built.name]
-    run = _sh(remote.run_command(built.name), tmp_path, request)
-    assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout)["result"]["return"] is True
+    answer, status, err = _talk(["sh", "-c", command], {"id": "h1", "fun": "test.ping"},
+                                tmp_path)
+    assert status == 0 and answer is not None, err
+    assert answer["result"]["return"] is True
 
 
 def test_sudo_words() -> None:
