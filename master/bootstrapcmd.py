@@ -57,9 +57,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser,
     p.add_argument("--known-hosts", metavar="FILE",
                    help="known_hosts to check host keys against (default: the config's "
                         "ssh_known_hosts_file, else ~/.ssh/known_hosts)")
-    p.add_argument("--ignore-host-keys", action="store_true",
-                   help="do not check host keys: then nothing vouches for the minion keys "
-                        "accepted (anyone on the path can pose as the host)")
+    # Never without the host key check: it is what vouches for the minion key accepted.
+    p.set_defaults(ignore_host_keys=False)
     p.add_argument("--master", metavar="ADDR",
                    help="where the hosts reach this master (default: the config's "
                         "interface, unless it is 0.0.0.0)")
