@@ -10,6 +10,8 @@ median wall time of the whole command and the master's own time from
 publish to last return (from the job cache), and the store's overhead.
 Part 2: two masters on 127.0.0.2 and 127.0.0.3 sharing the store: a key
 accepted on A until the minion, connected to B only, answers through B.
+Part 3: N minions with `master: [A, B]` (str) and N with failover; A is
+killed: the time until every one answers through B.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def main() -> int:
             shared = fanout(Path(tmp) / "pg", n, runs, cluster_store=server.fresh_dsn())
             report(n, runs, alone, shared)
             accept_via_other(Path(tmp) / "two", server.fresh_dsn())
+            reachable_after_a_kill(Path(tmp) / "kill", server.fresh_dsn(), min(n, 20))
     return 0
 
 
@@ -115,6 +118,37 @@ def accept_via_other(base: Path, dsn: str) -> None:
         took = time.perf_counter() - start
         print(f"key accept on A -> first answer through B  {took:.3f} s "
               "(includes `master key accept` and each `master run` start-up)")
+    finally:
+        a.close()
+        b.close()
+
+
+def reachable_after_a_kill(base: Path, dsn: str, n: int) -> None:
+    """Kill master A: until every str and failover minion answers through B."""
+    a = Cluster(base / "a", interface="127.0.0.2", cluster_store=dsn, log_level="warning",
+                auto_accept=True)
+    b = Cluster(base / "b", interface="127.0.0.3", cluster_store=dsn, log_level="warning",
+                auto_accept=True)
+    masters = [f"127.0.0.2:{a.ret_port}", f"127.0.0.3:{b.ret_port}"]
+    ids = [f"s{i}" for i in range(n)] + [f"f{i}" for i in range(n)]
+    try:
+        a.start_master()
+        b.start_master()
+        for m in ids:
+            extra: dict[str, Any] = ({"master_type": "failover", "master_alive_interval": 3}
+                                     if m[0] == "f" else {})
+            a.add_minion(m, master=masters, log_level="warning", **extra)
+        a.wait_answer(ids, timeout=60)
+        assert a.master is not None
+        start = time.perf_counter()
+        a.master.kill()
+        a.master.wait(10)
+        a.master = None
+        wait_for(lambda: b.run_json("-t", "2", "*", "test.ping")[0] == dict.fromkeys(ids, True),
+                 timeout=60, interval=0.2, what="every minion through B")
+        took = time.perf_counter() - start
+        print(f"master A killed -> all {len(ids)} minions answer through B  {took:.2f} s "
+              f"({n} str, {n} failover with master_alive_interval 3 s)")
     finally:
         a.close()
         b.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,31 @@ def test_failover_minion_moves_on_and_back_more_than_once(
     log = a.minion_log("f1")
     assert log.count("moving to 127.0.0.3") >= 2 and log.count("moving to 127.0.0.2") >= 2
     assert a.minions["f1"].poll() is None  # never exits
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_both_masters_down_two_minutes_then_every_minion_back_within_15_s(
+        pair: tuple[Cluster, Cluster]) -> None:
+    a, b = pair
+    ids = ["d1", "d2", "d3", "d4"]
+    for m in ids[:2]:
+        a.add_minion(m, master=_masters(a, b))
+    for m in ids[2:]:
+        a.add_minion(m, master=_masters(a, b), master_type="failover",
+                     master_alive_interval=3)
+    wait_for(lambda: _answers(a, ids[:2]) and _answers(b, ids[:2]), 30, 0.5, "str minions")
+    wait_for(lambda: _answers(a, ids[2:]), 30, 0.5, "failover minions on A")
+
+    a.stop_master()
+    b.stop_master()
+    time.sleep(120)  # the outage itself: what is tested is that nothing gives up
+    assert all(proc.poll() is None for proc in a.minions.values())
+    a.start_master()
+    b.start_master()
+    back = time.monotonic()
+    wait_for(lambda: _answers(a, ids[:2]) and _answers(b, ids[:2]), 15, 0.5,
+             "str minions back on both")
+    wait_for(lambda: all(_answers(a, [m]) or _answers(b, [m]) for m in ids[2:]), 15, 0.5,
+             "failover minions back, each on one master")
+    assert time.monotonic() - back < 15
