@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import msgpack
 import zmq
@@ -167,5 +169,41 @@ def test_a_killed_minion_is_not_connected_at_once_and_its_commands_die(
         assert run.returncode == 1
         assert took < 10, f"reported after {took:.1f} s"
         wait_for(lambda: not _pids_running(sleep_argv), 10, what=f"sleep {pids} to be gone")
+    finally:
+        cluster.close()
+
+
+def test_master_sigkilled_during_a_run_loses_no_landed_return(tmp_path: Path) -> None:
+    cluster = Cluster(tmp_path, auto_accept=True)
+    try:
+        cluster.start_master()
+        cluster.add_minion("fast")
+        cluster.add_minion("slow")
+        cluster.wait_answer(["fast", "slow"], timeout=30)
+        proc = cluster.master_cmd("run", "--async", "-L", "fast,slow", "cmd.run", "echo ok")
+        first = re.search(r"job ID: (\d+)", proc.stdout)
+        assert first, proc.stdout + proc.stderr
+        proc = cluster.master_cmd("run", "--async", "slow", "cmd.run", "sleep 4; echo late")
+        second = re.search(r"job ID: (\d+)", proc.stdout)
+        assert second, proc.stdout + proc.stderr
+
+        def shown(jid: str) -> dict[str, Any]:
+            out = cluster.master_cmd("jobs", "show", jid, "--out", "json")
+            return dict(json.loads(out.stdout)) if out.returncode == 0 else {}
+
+        wait_for(lambda: len(shown(first.group(1)).get("returns") or {}) == 2, 20,
+                 what="both returns of the first job landed")
+        assert cluster.master is not None
+        cluster.master.kill()  # SIGKILL while `slow` still runs the second job
+        cluster.master.wait(10)
+        cluster.master = None
+        cluster.start_master()
+        returns = shown(first.group(1))["returns"]
+        assert {m: r["return"] for m, r in returns.items()} == {"fast": "ok", "slow": "ok"}
+        # The second job's return, made while no master was there, lands after the restart.
+        wait_for(lambda: (shown(second.group(1)).get("returns") or {}).get("slow", {})
+                 .get("return") == "late", 40, 0.5, what="the late return after the restart")
+        listed = cluster.master_cmd("jobs", "list", "--out", "json")
+        assert listed.returncode == 0 and second.group(1) in listed.stdout
     finally:
         cluster.close()
