@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS returns (
     jid TEXT NOT NULL, minion TEXT NOT NULL, ret BLOB, success INTEGER,
     retcode INTEGER, ts REAL, PRIMARY KEY (jid, minion));
 CREATE TABLE IF NOT EXISTS minions (id TEXT PRIMARY KEY, grains BLOB, seen REAL);
+CREATE TABLE IF NOT EXISTS timings (
+    jid TEXT NOT NULL, minion TEXT NOT NULL, data BLOB, PRIMARY KEY (jid, minion));
 CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (started);
 """
 # How many rows `list_jobs` reads at most while looking for jobs whose target matches
@@ -67,6 +69,20 @@ class JobCache:
              int(ret.get("retcode") or 0), time.time()),
         )
         return True
+
+    def add_timings(self, jid: str, minion: str, timings: dict[str, float]) -> None:
+        """Keep how long each phase of a minion's run took (`master ssh`: connect, auth,
+        upload, run); `job_header` shows them."""
+        self.db.execute("INSERT OR REPLACE INTO timings VALUES (?,?,?)",
+                        (jid, minion, codec.dumps(timings)))
+
+    def _timings(self, jid: str) -> dict[str, Any]:
+        try:
+            rows = self.db.execute("SELECT minion, data FROM timings WHERE jid=? ORDER BY minion",
+                                   (jid,)).fetchall()
+        except sqlite3.OperationalError:  # a cache from before the table, opened read-only
+            return {}
+        return {minion: codec.loads(data) for minion, data in rows}
 
     def expected(self, jid: str) -> list[str] | None:
         """The minions job `jid` was published to; None for an unknown job."""
@@ -137,11 +153,15 @@ class JobCache:
         ).fetchone()
         if row is None:
             return None
-        return {
+        header = {
             "jid": jid, "fun": row[0], "arg": codec.loads(row[1]), "kwarg": codec.loads(row[2]),
             "tgt": codec.loads(row[3]), "tgt_type": row[4], "expected": codec.loads(row[5]),
             "started": row[6], "user": row[7],
         }
+        timings = self._timings(jid)
+        if timings:  # only jobs that kept them (master ssh): others look as they always did
+            header["timings"] = timings
+        return header
 
     def iter_returns(self, jid: str) -> Iterator[tuple[str, Any, bool, int, float]]:
         """Each return of job `jid` as (minion, return, success, retcode, time it
@@ -190,6 +210,7 @@ class JobCache:
         old = [r[0] for r in self.db.execute("SELECT jid FROM jobs WHERE started < ?", (cutoff,))]
         for jid in old:
             self.db.execute("DELETE FROM returns WHERE jid=?", (jid,))
+            self.db.execute("DELETE FROM timings WHERE jid=?", (jid,))
             self.db.execute("DELETE FROM jobs WHERE jid=?", (jid,))
         return len(old)
 

@@ -68,7 +68,7 @@ class Sshd:
                 "StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
                 "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\n"
                 f"SetEnv HOME={self.home}\nMaxStartups 200\nMaxSessions 50\n"
-                "LogLevel ERROR\n")
+                "Subsystem sftp internal-sftp\nLogLevel ERROR\n")
 
     def _wait_listening(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout

@@ -12,6 +12,7 @@ from common.output import FORMATS
 # Target types whose data the CLI has: ids, and grains cached from earlier runs.
 SSH_TARGETS = ("-E", "-L", "-G", "-P", "-S", "-C", "-N")
 DEFAULT_MAX_PROCS = 100
+DEFAULT_GRAINS_MAX_AGE = 300.0
 
 EPILOG = """\
 examples:
@@ -61,6 +62,10 @@ def add_options(ssh: argparse.ArgumentParser,
     ssh.add_argument("-t", "--timeout", type=float, default=300.0, metavar="SECONDS",
                      help="seconds one host may take in all (connecting: the roster's "
                           "timeout, 10 s by default)")
+    ssh.add_argument("--grains-max-age", type=float, default=DEFAULT_GRAINS_MAX_AGE,
+                     metavar="SECONDS",
+                     help="reuse grains a host computed this recently (default 300; 0: "
+                          "compute them every run; state functions always compute them)")
     ssh.add_argument("--out", choices=FORMATS,
                      help="output format (default: highstate for state functions, else nested)")
     highstate.add_options(ssh)

@@ -105,7 +105,7 @@ class Run:
 
     def run(self) -> int:
         started = time.monotonic()
-        app = zipapp.build()
+        app = zipapp.cached(Path(self.opts["cachedir"]))
         tgt_type = self.args.tgt_type or "glob"
         job = {"jid": self.jid, "fun": self.args.fun, "arg": self.arg, "kwarg": self.kwarg,
                "tgt": self.args.target, "tgt_type": tgt_type}
@@ -122,11 +122,16 @@ class Run:
         return self._summary(results, time.monotonic() - started)
 
     def _request(self, entry: roster.Entry) -> dict[str, Any]:
-        return {"fun": self.args.fun, "arg": self.arg, "kwarg": self.kwarg, "jid": self.jid}
+        # State runs match top files and compile pillar by grains: always fresh ones.
+        fresh = self.args.fun.startswith("state.") or self.args.grains_max_age <= 0
+        return {"fun": self.args.fun, "arg": self.arg, "kwarg": self.kwarg, "jid": self.jid,
+                "grains_max_age": 0 if fresh else self.args.grains_max_age}
 
     def _on_result(self, result: HostResult) -> None:
         ret = result.result or {"return": _value(result), "success": False, "retcode": 1}
         self.cache.add_return(self.jid, result.id, ret)
+        if result.timings:
+            self.cache.add_timings(self.jid, result.id, result.timings)
         if result.grains:
             self.cache.save_grains(result.id, result.grains)
         if not self.args.static:

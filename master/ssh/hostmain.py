@@ -22,12 +22,15 @@ are plain neighbours.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
-import importlib.util
+import json
 import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -36,9 +39,8 @@ if TYPE_CHECKING:
 else:  # the zipapp ships master/ssh/wire.py under this name
     import saline_ssh_wire as wire
 
-# Modules a run may never use, loaded on first use only (a warm test.ping then
-# starts ~20 ms sooner: every host run pays its imports again).
-LAZY = ("yaml", "difflib")
+# Beside this file: in the zipapp's own directory on the host, so it goes with it.
+GRAINS_CACHE = Path(__file__).resolve().parent / ".grains"
 
 
 class Link:
@@ -75,7 +77,6 @@ def main() -> int:
     except (EOFError, wire.FrameError) as exc:
         sys.stderr.write(f"saline-ssh: bad request: {exc}\n")
         return 2
-    _lazy_imports()
     root = Path(tempfile.mkdtemp(prefix="saline-ssh-"))
     try:
         answer = run(request, root, link)
@@ -100,19 +101,6 @@ def _private_link() -> Link:
     return Link(reader, writer)
 
 
-def _lazy_imports() -> None:
-    for name in LAZY:
-        if name in sys.modules:
-            continue
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            continue
-        spec.loader = importlib.util.LazyLoader(spec.loader)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-
-
 def run(request: dict[str, Any], root: Path, link: Link) -> dict[str, Any]:
     """Build a minion in `root` whose files and pillar come from the master; run the function."""
     config = importlib.import_module("common.config")
@@ -120,7 +108,8 @@ def run(request: dict[str, Any], root: Path, link: Link) -> dict[str, Any]:
                  "root_dir": str(root), "file_client": "remote",
                  "log_file": str(root / "minion.log")}
     opts = config.load("minion", root, overrides=overrides, missing_ok=True)
-    ctx = _context(opts, root)
+    ctx = _context(opts, root, float(request.get("grains_max_age") or 0),
+                   request.get("minion_opts") or {})
     ctx.files = importlib.import_module("minion.fileclient").RemoteFileClient(
         link, str(root / "cache"))
     if request.get("pillar"):
@@ -131,8 +120,48 @@ def run(request: dict[str, Any], root: Path, link: Link) -> dict[str, Any]:
     return {"result": result, "grains": ctx.grains}
 
 
-def _context(opts: dict[str, Any], root: Path) -> Any:
+def _context(opts: dict[str, Any], root: Path, grains_max_age: float,
+             minion_opts: dict[str, Any]) -> Any:
     """Grains and functions of this host, as `minion call` builds them."""
-    grains = importlib.import_module("minion.grains.core").compute_grains(opts, str(root))
+    grains = _grains(opts, root, grains_max_age, minion_opts)
     registry = importlib.import_module("minion.loader").Registry.load(opts, grains)
     return importlib.import_module("minion.context").Context(opts, grains, {}, registry)
+
+
+def _grains(opts: dict[str, Any], root: Path, max_age: float,
+            minion_opts: dict[str, Any]) -> dict[str, Any]:
+    """This host's grains: those computed by an earlier run of this zipapp with the same
+    id, options and user when younger than `max_age` seconds, else computed now.
+
+    Computing them (and importing their modules) is about a third of a warm
+    test.ping's time on the host; a minion daemon computes them once at start.
+    """
+    key = hashlib.sha256(json.dumps([opts["id"], minion_opts, os.geteuid()], sort_keys=True,
+                                    default=str).encode()).hexdigest()[:24]
+    path = GRAINS_CACHE / f"{key}.json"
+    if max_age > 0:
+        try:
+            if time.time() - path.stat().st_mtime < max_age:
+                cached = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(cached, dict):
+                    return cached
+        except (OSError, ValueError):
+            pass  # none yet, or unreadable: compute
+    grains: dict[str, Any] = importlib.import_module("minion.grains.core").compute_grains(
+        opts, str(root))
+    with contextlib.suppress(OSError):  # a full or read-only home: no cache, the run goes on
+        _write_private(path, json.dumps(grains, default=str).encode())
+    return grains
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write `path` whole or not at all, 0600 in a 0700 directory."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".grains.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -12,19 +12,45 @@ import dataclasses
 import logging
 import os
 import socket
+import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from master.ssh import remote, wire
 from master.ssh.roster import Entry
 from master.ssh.serve import Answers, HostFailed, converse
 from master.ssh.zipapp import Zipapp
 
-with warnings.catch_warnings():  # asyncssh still names DSA; cryptography warns about it
-    warnings.simplefilter("ignore")
+
+def _import_asyncssh() -> Any:
+    """asyncssh, with ctypes' library lookups answered from the ldconfig cache alone.
+
+    On import asyncssh looks for liboqs and libnettle (optional post-quantum key
+    exchange and UMAC) with ctypes.util.find_library, which for a library that
+    is not there also runs gcc and ld: ~40 ms of every `master ssh`. The
+    ldconfig cache gives the same answer for libraries installed as packages.
+    """
+    import ctypes.util
+
+    find = ctypes.util.find_library
+    quick = getattr(ctypes.util, "_findSoname_ldconfig", None)
+    if quick is not None and sys.platform.startswith("linux"):
+        ctypes.util.find_library = quick
+    try:
+        with warnings.catch_warnings():  # asyncssh still names DSA; cryptography warns
+            warnings.simplefilter("ignore")
+            import asyncssh
+    finally:
+        ctypes.util.find_library = find
+    return asyncssh
+
+
+if TYPE_CHECKING:
     import asyncssh
+else:
+    asyncssh = _import_asyncssh()
 
 logging.getLogger("asyncssh").setLevel(logging.WARNING)
 PHASES = ("connect", "auth", "upload", "run")

@@ -96,7 +96,12 @@ def test_cmd_run_and_the_job_cache(setup: dict[str, Path]) -> None:
                             "show", jid, "--out", "json"], capture_output=True, text=True,
                            timeout=TIMEOUT)
     assert shown.returncode == 0, shown.stderr
-    assert "h1" in shown.stdout and "hi from" in shown.stdout
+    record = json.loads(shown.stdout)
+    assert record["returns"]["h1"]["return"].startswith("hi from")
+    # Each host's phases are kept with the job.
+    assert sorted(record["timings"]) == ["h1", "h2"]
+    assert set(record["timings"]["h2"]) == {"connect", "auth", "upload", "run"}
+    assert all(v >= 0 for v in record["timings"]["h2"].values())
 
 
 def test_failing_command_exits_1(setup: dict[str, Path]) -> None:

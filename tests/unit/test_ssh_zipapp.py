@@ -10,6 +10,7 @@ import ast
 import asyncio
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -223,3 +224,50 @@ def test_sudo_words() -> None:
     assert "sudo -S -p '' -u www python3" in remote.run_command("abc", sudo=True,
                                                               sudo_user="www",
                                                               sudo_passwd=True)
+
+
+def test_the_master_keeps_the_built_zipapp(built: zipapp.Zipapp, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    assert zipapp.cached(cache) == built
+    (kept,) = (cache / "ssh").glob("zipapp-*.pyz")
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    real_build = zipapp.build
+    monkeypatch.setattr(zipapp, "build", lambda root=zipapp.ROOT: pytest.fail("built again"))
+    assert zipapp.cached(cache) == built  # unchanged sources: read back, not built
+    monkeypatch.setattr(zipapp, "build", real_build)
+    kept.write_bytes(kept.read_bytes()[:-1])  # damaged: built again
+    assert zipapp.cached(cache) == built
+    for pkg in zipapp.PACKAGES:
+        shutil.copytree(zipapp.ROOT / pkg, tmp_path / "src" / pkg,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    changed = tmp_path / "src" / "minion" / "modules" / "test.py"
+    changed.write_text(changed.read_text() + "\n# changed\n")
+    other = zipapp.cached(cache, tmp_path / "src")
+    assert other.digest != built.digest
+    assert [p.name for p in (cache / "ssh").iterdir()] == [
+        f"zipapp-{zipapp.sources_stamp(tmp_path / 'src')}-{other.name}.pyz"]
+
+
+def test_grains_reused_while_young_enough(built: zipapp.Zipapp, tmp_path: Path) -> None:
+    """A run reuses the grains an earlier run on the host computed, unless told not to."""
+    app = tmp_path / "app"
+    zipfile.ZipFile(io.BytesIO(built.data)).extractall(app)
+    argv = [sys.executable, "-I", "-S", str(app)]
+    ping = {"id": "h1", "fun": "test.ping", "grains_max_age": 300}
+    answer, _, err = _talk(argv, ping, tmp_path)
+    assert answer is not None, err
+    (kept,) = (app / ".grains").iterdir()
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    grains = json.loads(kept.read_text())
+    assert grains["id"] == "h1"
+    kept.write_text(json.dumps({**grains, "marker": "from the cache"}))
+    answer, _, err = _talk(argv, ping, tmp_path)
+    assert answer is not None and answer["grains"].get("marker") == "from the cache", err
+    # Other options (or id) are other grains; max age 0 computes them afresh.
+    answer, _, err = _talk(argv, {**ping, "minion_opts": {"grains": {"role": "db"}}}, tmp_path)
+    assert answer is not None and "marker" not in answer["grains"], err
+    assert answer["grains"]["role"] == "db"
+    answer, _, err = _talk(argv, {**ping, "grains_max_age": 0}, tmp_path)
+    assert answer is not None and "marker" not in answer["grains"], err
+    assert "marker" not in json.loads(kept.read_text())  # and kept for the next run
