@@ -271,3 +271,29 @@ def test_grains_reused_while_young_enough(built: zipapp.Zipapp, tmp_path: Path) 
     answer, _, err = _talk(argv, {**ping, "grains_max_age": 0}, tmp_path)
     assert answer is not None and "marker" not in answer["grains"], err
     assert "marker" not in json.loads(kept.read_text())  # and kept for the next run
+
+
+def test_config_imports_yaml_only_when_it_reads_a_file(built: zipapp.Zipapp,
+                                                       tmp_path: Path) -> None:
+    """The zipapp's common/config.py defers PyYAML and still reads YAML, errors included."""
+    app = tmp_path / "app"
+    zipfile.ZipFile(io.BytesIO(built.data)).extractall(app)
+    (tmp_path / "good").write_text("a: 1\nb: [x]\n")
+    (tmp_path / "bad").write_text("a: [1\n")
+    script = f"""
+import sys
+sys.path.insert(0, {str(app)!r})
+from pathlib import Path
+import common.config as config
+assert "yaml" not in sys.modules, "imported at once"
+assert config.read_yaml_file(Path({str(tmp_path / 'good')!r})) == {{"a": 1, "b": ["x"]}}
+assert "yaml" in sys.modules
+try:
+    config.read_yaml_file(Path({str(tmp_path / 'bad')!r}))
+except config.ConfigError as exc:
+    print(exc)
+"""
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "bad" in proc.stdout and "line" in proc.stdout
