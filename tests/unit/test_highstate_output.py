@@ -274,7 +274,7 @@ def test_master_run_hands_the_options_to_runcmd(monkeypatch: pytest.MonkeyPatch)
         seen.update(vars(args))
         return 0
 
-    monkeypatch.setattr(config, "load", lambda kind, cdir: {})
+    monkeypatch.setattr(config, "load", lambda kind, cdir, **_: {})
     monkeypatch.setattr(runcmd, "main", fake_main)
     assert cli.main(["run", "*", "state.apply", "--out=highstate", "--state-output", "mixed",
                      "--state-verbose=false"]) == 0
