@@ -105,20 +105,27 @@ async def converse(reader: Reader, writer: Writer, minion: str, first: bytes,
     Returns the host's last frame, or None when its output ended without it
     (no zipapp there, no python3, a crash: the command's exit status says which).
     """
-    try:
-        writer.write(first)
-        await writer.drain()
-    except Exception:  # the command already ended (no zipapp here): its exit status says
-        pass
+    if not await _write(writer, first):
+        return None
     while True:
         message = await _read(reader)
         if message is None:
             return None
         if message.get("kind") == "done":
             return message
-        reply = await answers.answer(minion, message)
-        writer.write(wire.pack(reply))
+        if not await _write(writer, wire.pack(await answers.answer(minion, message))):
+            return None
+
+
+async def _write(writer: Writer, data: bytes) -> bool:
+    """Send `data`; False when the host's end is already closed (its exit status says why:
+    no zipapp there, no python3, a crash)."""
+    try:
+        writer.write(data)
         await writer.drain()
+    except Exception:  # BrokenPipeError, or the SSH library's "channel not open"
+        return False
+    return True
 
 
 async def _read(reader: Reader) -> dict[str, Any] | None:

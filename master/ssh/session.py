@@ -133,8 +133,6 @@ async def _converse(conn: asyncssh.SSHClientConnection, command: str, entry: Ent
     tail = asyncio.ensure_future(_tail(proc.stderr))
     try:
         answer = await converse(proc.stdout, proc.stdin, entry.id, first, answers)
-        if answer is not None:
-            proc.stdin.write_eof()
         done = await proc.wait()
         err = await tail
     except BaseException:
