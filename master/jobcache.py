@@ -10,7 +10,7 @@ import datetime
 import fnmatch
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,22 @@ CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (started);
 # (the target is stored encoded, so that filter runs here, not in SQL).
 TARGET_SCAN = 100_000
 
+
+
+def job_list(rows: Iterable[Sequence[Any]], tgt: str | None, limit: int) -> list[dict[str, Any]]:
+    """`jobs list` entries from rows of (jid, fun, arg, tgt, tgt_type, expected, started,
+    user, returned), keeping those whose target matches the glob `tgt`, at most `limit`."""
+    jobs = []
+    for r in rows:
+        target = codec.loads(r[3])
+        if tgt and not fnmatch.fnmatchcase(target_text(target), tgt):
+            continue
+        jobs.append({"jid": r[0], "fun": r[1], "arg": codec.loads(r[2]), "tgt": target,
+                     "tgt_type": r[4], "expected": len(codec.loads(r[5])),
+                     "started": r[6], "user": r[7], "returned": r[8]})
+        if len(jobs) >= limit:
+            break
+    return jobs
 
 class JobCache:
     """One SQLite connection to the cache database."""
@@ -121,17 +137,7 @@ class JobCache:
             " LIMIT ?",
             (*params, limit if not tgt else TARGET_SCAN),
         )
-        jobs = []
-        for r in rows:
-            target = codec.loads(r[3])
-            if tgt and not fnmatch.fnmatchcase(target_text(target), tgt):
-                continue
-            jobs.append({"jid": r[0], "fun": r[1], "arg": codec.loads(r[2]), "tgt": target,
-                         "tgt_type": r[4], "expected": len(codec.loads(r[5])),
-                         "started": r[6], "user": r[7], "returned": r[8]})
-            if len(jobs) >= limit:
-                break
-        return jobs
+        return job_list(rows, tgt, limit)
 
     def get_job(self, jid: str) -> dict[str, Any] | None:
         """One job with every return it has so far."""

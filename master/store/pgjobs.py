@@ -11,7 +11,6 @@ back, logged once a minute meanwhile.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import re
 import time
@@ -21,7 +20,7 @@ from typing import Any
 
 from common import codec
 from common.ratelog import RateLog
-from master.jobcache import TARGET_SCAN, JobCache, jid_at, target_text
+from master.jobcache import TARGET_SCAN, JobCache, jid_at, job_list
 from master.store.pglink import PgLink, StoreDown, StoreError
 from master.store.spool import Spool
 
@@ -207,17 +206,7 @@ class PgJobCache(JobCache):
             " (SELECT count(*) FROM saline_returns r WHERE r.jid = j.jid)"
             f" FROM saline_jobs j WHERE {' AND '.join(where)} ORDER BY j.jid DESC LIMIT %s",
             (*params, limit if not tgt else TARGET_SCAN))
-        jobs = []
-        for r in rows:
-            target = codec.loads(r[3])
-            if tgt and not fnmatch.fnmatchcase(target_text(target), tgt):
-                continue
-            jobs.append({"jid": r[0], "fun": r[1], "arg": codec.loads(r[2]), "tgt": target,
-                         "tgt_type": r[4], "expected": len(codec.loads(r[5])),
-                         "started": r[6], "user": r[7], "returned": r[8]})
-            if len(jobs) >= limit:
-                break
-        return jobs
+        return job_list(rows, tgt, limit)
 
     def job_header(self, jid: str) -> dict[str, Any] | None:
         rows = self.link.rows(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.cluster import Cluster
+from tests.pgserver import PgServer, pg_server
 
 
 @pytest.fixture
@@ -42,3 +43,9 @@ def two(tmp_path: Path) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.close()
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PgServer]:
+    """A throw-away PostgreSQL server for a test module (skips when it cannot run)."""
+    yield from pg_server()

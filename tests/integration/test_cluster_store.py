@@ -23,11 +23,6 @@ from tests.pgserver import PgServer, needs_pg, pg_server
 pytestmark = needs_pg
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgServer]:
-    yield from pg_server()
-
-
 @pytest.fixture
 def pair(pg: PgServer, tmp_path: Path) -> Iterator[tuple[Cluster, Cluster]]:
     dsn = pg.fresh_dsn()

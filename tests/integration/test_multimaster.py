@@ -17,14 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.cluster import Cluster, wait_for
-from tests.pgserver import PgServer, needs_pg, pg_server
+from tests.pgserver import PgServer, needs_pg
 
 pytestmark = needs_pg
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgServer]:
-    yield from pg_server()
 
 
 @pytest.fixture

@@ -19,14 +19,9 @@ from common.ids import InvalidId
 from master.keys import STATES, TooManyPending
 from master.store import Store, open_store
 from master.tokens import split_token
-from tests.pgserver import PgServer, needs_pg, pg_server
+from tests.pgserver import needs_pg
 
 FP = "ab" * 32
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgServer]:
-    yield from pg_server()
 
 
 def _opts(tmp_path: Path, dsn: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,6 @@ from master.store import PgStore, open_store
 from tests.pgserver import PgServer, needs_pg, pg_server
 
 pytestmark = needs_pg
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgServer]:
-    yield from pg_server()
 
 
 def _opts(root: Path, dsn: str, port: int) -> dict[str, Any]:
