@@ -5,9 +5,11 @@ where it runs as ``saline_ssh_host`` with the host's own python3. It talks
 frames (``saline_ssh_wire``, the master's master/ssh/wire.py) on the stdin
 and stdout the SSH command was given. The master's request comes first::
 
-    {"id", "fun", "arg", "kwarg", "jid", "minion_opts", "pillar": bool}
+    {"id", "fun", "arg", "kwarg", "jid", "minion_opts", "pillar": bool,
+     "grains_max_age": seconds}
 
-then this side computes the host's grains, asks for its pillar when the
+then this side computes the host's grains (or reuses an earlier run's
+younger than grains_max_age), asks for its pillar when the
 master has any (``{"kind": "pillar", "grains"}``: compiled on the master
 with these grains), and runs the function. salt:// files are asked for
 as the run needs them, with the minion's own file client and the master
