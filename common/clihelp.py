@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import platform
 import sys
 from collections.abc import Sequence
@@ -42,6 +41,8 @@ class Parser(argparse.ArgumentParser):
 
 def version_text(prog: str) -> str:
     """Two lines: ``<prog> <version>``, then the Python, pyzmq and libzmq versions."""
+    import importlib.metadata  # here: only --version needs it
+
     parts = [f"Python {platform.python_version()}"]
     with contextlib.suppress(importlib.metadata.PackageNotFoundError):
         parts.append(f"pyzmq {importlib.metadata.version('pyzmq')}")

@@ -12,7 +12,6 @@ logrotate can move it away without copytruncate.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import datetime
 import io
@@ -21,7 +20,10 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # every CLI command imports this module: asyncio costs ~15 ms
+    import asyncio
 
 FORMAT = "%(asctime)s [%(levelname)-7s] %(name)s: %(message)s"
 FORMATS = ("text", "json")

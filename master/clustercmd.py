@@ -18,7 +18,6 @@ from typing import Any
 
 from common import output
 from common.output import FORMATS
-from master.store import StoreError
 
 MIGRATE_HELP = """\
 Copy this master's keys (every state), join tokens, job cache (jobs, returns,
@@ -47,6 +46,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
+    from master.store import StoreError  # here: every `master` command loads this module
+
     try:
         if args.command == "store":
             return migrate(args, opts)
@@ -110,7 +111,7 @@ def check_start(opts: dict[str, Any]) -> str | None:
     """Before the master starts (and before -d): why its cluster store cannot be used, if so."""
     if not opts.get("cluster_store"):
         return None
-    from master.store import open_store
+    from master.store import StoreError, open_store
 
     try:
         open_store(opts).close()

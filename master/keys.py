@@ -9,7 +9,6 @@ under the same rules, which are written once here.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import logging
 import os
@@ -171,6 +170,8 @@ class FileKeys:
         return (st.st_ino, st.st_mtime_ns)
 
     async def wait_changed(self, timeout: float) -> None:
+        import asyncio  # here: the key commands do not need it
+
         # Directories are compared by mtime on each look: nothing wakes us early.
         await asyncio.sleep(timeout)
 
