@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from common import masterlist
-from common.transport import TransportError
+from common.transport import TransportError, options
 from minion import statusfile
 from minion.agent import Minion
 from minion.context import Context
@@ -105,6 +105,9 @@ class Fleet:
             tasks.append(asyncio.ensure_future(self._failover(running)))
         else:
             running.update((i, link.start()) for i, link in enumerate(self.links))
+            if len(self.links) > 1:
+                tasks.extend(asyncio.ensure_future(self._reconnect_when_silent(link))
+                             for link in self.links)
         await self.stopping.wait()
         for task in tasks:
             task.cancel()
@@ -133,6 +136,28 @@ class Fleet:
             await link.stop(running.pop(i), goodbye=False)
             i = (i + 1) % len(self.links)
 
+    async def _reconnect_when_silent(self, link: Minion) -> None:
+        """Dial `link`'s master again each time it stays silent for master_alive_interval.
+
+        A master cut off by the network leaves a TCP connection that nothing
+        closes for many minutes; if it comes back at another address (a VM
+        or container started again under the same name), only a new
+        connection, its name resolved again, reaches it. The socket and the
+        session are kept (a request waiting to be sent goes on the new
+        connection); the heartbeat on it tells the master where to push.
+        """
+        interval = float(link.opts["master_alive_interval"])
+        warned_at = float("-inf")
+        while True:
+            await self._until_silent(link, interval)
+            if link.client is None:
+                continue
+            if link.last_answer >= warned_at:  # once per silence, not at every dial
+                log.warning("master %s has not answered for %g s; dialling it again every "
+                            "%g s until it does", link.client.address, interval, interval)
+                warned_at = time.monotonic()
+            _redial(link.client.sock, link.client.address)
+
     @staticmethod
     async def _until_silent(link: Minion, interval: float) -> None:
         """Return once `link`'s master has not answered anything for `interval` seconds."""
@@ -149,6 +174,18 @@ class Fleet:
                 link.wake_hb.set()
                 if link.status != "accepted":
                     link.wake_auth.set()
+
+
+def _redial(sock: Any, address: str) -> None:
+    """Drop the socket's connection to `address` and connect again, resolving it again."""
+    try:
+        sock.disconnect(address)
+    except Exception as exc:  # zmq's error (only common/transport imports zmq)
+        log.debug("disconnect %s: %s", address, exc)
+    try:
+        options.connect(sock, address)
+    except TransportError as exc:
+        log.warning("%s", exc)
 
 
 def run(opts: dict[str, Any], ctx: Context) -> int:
