@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from common import masterlist
-from common.transport import TransportError, options
+from common.transport import TransportError
 from minion import statusfile
 from minion.agent import Minion
 from minion.context import Context
@@ -156,7 +156,10 @@ class Fleet:
                 log.warning("master %s has not answered for %g s; dialling it again every "
                             "%g s until it does", link.client.address, interval, interval)
                 warned_at = time.monotonic()
-            _redial(link.client.sock, link.client.address)
+            try:
+                link.client.redial()
+            except TransportError as exc:
+                log.warning("%s", exc)
 
     @staticmethod
     async def _until_silent(link: Minion, interval: float) -> None:
@@ -174,18 +177,6 @@ class Fleet:
                 link.wake_hb.set()
                 if link.status != "accepted":
                     link.wake_auth.set()
-
-
-def _redial(sock: Any, address: str) -> None:
-    """Drop the socket's connection to `address` and connect again, resolving it again."""
-    try:
-        sock.disconnect(address)
-    except Exception as exc:  # zmq's error (only common/transport imports zmq)
-        log.debug("disconnect %s: %s", address, exc)
-    try:
-        options.connect(sock, address)
-    except TransportError as exc:
-        log.warning("%s", exc)
 
 
 def run(opts: dict[str, Any], ctx: Context) -> int:

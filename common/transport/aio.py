@@ -194,6 +194,16 @@ class Client(_Socket):
         finally:
             self._pending.pop(rid, None)
 
+    def redial(self) -> None:
+        """Drop the connection and connect again, resolving the address afresh.
+
+        For a peer gone silent: a connection cut by the network is not
+        closed for many minutes, and the peer may be back at another address.
+        """
+        with contextlib.suppress(zmq.ZMQError):
+            self.sock.disconnect(self.address)
+        options.connect(self.sock, self.address)
+
     def close(self) -> None:
         self._reader.cancel()
         super().close()
