@@ -20,8 +20,9 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from common import logs
+from common import logs, pidfile
 
 READY = b"\0ready\n"
 PID_TAG = b"\0pid "
@@ -102,6 +103,30 @@ def detach() -> Starting | None:
         os._exit(1)
     _detached = True
     return None
+
+
+def refuse_second(kind: str, pid_path: Path) -> bool:
+    """True, said on stderr, when a `kind` daemon already runs from `pid_path`."""
+    pid = pidfile.running_daemon(kind, pid_path)
+    if pid is not None:
+        print(f"{kind}: error: the {kind} is already running (pid {pid})", file=sys.stderr)
+    return pid is not None
+
+
+def background(wanted: bool) -> Start | None:
+    """With `wanted` (`start -d`), go to the background: how the start went, in the caller.
+
+    None in the daemon itself, and when `wanted` is false (a foreground start).
+    """
+    starting = detach() if wanted else None
+    return starting.wait() if starting is not None else None
+
+
+def stop_command(kind: str, pid_path: Path) -> int:
+    """`kind stop`: stop the daemon `pid_path` names and say how it went; the exit code."""
+    code, line = pidfile.stop(kind, pid_path)
+    print(line if not code else f"{kind}: {line}", file=sys.stderr if code else sys.stdout)
+    return code
 
 
 def _parse_start(outcome: str, buf: bytes) -> Start:

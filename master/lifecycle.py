@@ -38,16 +38,11 @@ def before_start(args: argparse.Namespace, opts: dict[str, Any]) -> int | None:
     Returns the exit code if this command ends here (refused, or started in
     the background), None in the process that goes on to run the master.
     """
-    pid = pidfile.running_daemon("master", Path(opts["sock_dir"], "master.pid"))
-    if pid is not None:
-        print(f"master: error: the master is already running (pid {pid})", file=sys.stderr)
+    if daemon.refuse_second("master", Path(opts["sock_dir"], "master.pid")):
         return 1
-    if not getattr(args, "daemon", False):
+    start = daemon.background(getattr(args, "daemon", False))
+    if start is None:
         return None
-    starting = daemon.detach()
-    if starting is None:
-        return None
-    start = starting.wait()
     if start.outcome == "ready":
         data, problem = _status(opts)
         if data is None:
@@ -59,12 +54,7 @@ def before_start(args: argparse.Namespace, opts: dict[str, Any]) -> int | None:
 def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
     """`master stop` and `master status`."""
     if args.command == "stop":
-        code, line = pidfile.stop("master", Path(opts["sock_dir"], "master.pid"))
-        if code:
-            print(f"master: {line}", file=sys.stderr)
-        else:
-            print(line)
-        return code
+        return daemon.stop_command("master", Path(opts["sock_dir"], "master.pid"))
     data, problem = _status(opts)
     if data is None:
         print(f"master: {problem}", file=sys.stderr)

@@ -53,16 +53,11 @@ def before_start(args: argparse.Namespace, opts: dict[str, Any]) -> int | None:
     if wait is not None and not getattr(args, "daemon", False):
         print("minion: error: start: --wait-connected needs -d", file=sys.stderr)
         return 2
-    pid = pidfile.running_daemon("minion", statusfile.pid_path(opts))
-    if pid is not None:
-        print(f"minion: error: the minion is already running (pid {pid})", file=sys.stderr)
+    if daemon.refuse_second("minion", statusfile.pid_path(opts)):
         return 1
-    if not getattr(args, "daemon", False):
+    start = daemon.background(getattr(args, "daemon", False))
+    if start is None:
         return None
-    starting = daemon.detach()
-    if starting is None:
-        return None
-    start = starting.wait()
     code = daemon.report("minion", start, opts["log_file"])
     if code or wait is None or start.pid is None:
         return code
@@ -125,12 +120,7 @@ def main(args: argparse.Namespace, opts: dict[str, Any]) -> int:
     """`minion stop` and `minion status [--wait-connected]`."""
     path = statusfile.pid_path(opts)
     if args.command == "stop":
-        code, line = pidfile.stop("minion", path)
-        if code:
-            print(f"minion: {line}", file=sys.stderr)
-        else:
-            print(line)
-        return code
+        return daemon.stop_command("minion", path)
     pid = pidfile.read_pid(path)
     if pid is None or not pidfile.running(pid):
         why = f"no process {pid}" if pid is not None else f"no pid file at {path}"
