@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import daemon, logs
+from common import daemon, logs, masterlist
 from common.atomic import write_atomic
 from common.crypto import ensure_private_dir
 from common.pidfile import AlreadyRunning, PidFile
@@ -40,7 +40,12 @@ def status_path(opts: dict[str, Any]) -> Path:
 
 
 def master_address(opts: dict[str, Any]) -> str:
-    return f"{opts['master']}:{opts['master_port']}"
+    """`host:port` of the master the options name (several, comma-separated)."""
+    try:
+        masters = masterlist.parse(opts["master"], opts["master_port"])
+    except masterlist.MasterListError:
+        return str(opts["master"])
+    return ", ".join(f"{host}:{port}" for host, port in masters)
 
 
 def hold(opts: dict[str, Any]) -> bool:

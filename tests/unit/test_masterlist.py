@@ -46,3 +46,11 @@ def test_config_takes_a_list_and_checks_master_type(tmp_path: Path) -> None:
     (tmp_path / "minion").write_text("id: m1\nmaster: [a, 'b:x']\n")
     with pytest.raises(config.ConfigError, match="bad port in 'b:x'"):
         config.load("minion", tmp_path)
+
+
+def test_status_lines_name_every_master() -> None:
+    from minion.statusfile import master_address
+
+    several = {"master": ["127.0.0.2", "127.0.0.3:5506"], "master_port": 4506}
+    assert master_address(several) == "127.0.0.2:4506, 127.0.0.3:5506"
+    assert master_address({"master": "salt", "master_port": 4506}) == "salt:4506"
