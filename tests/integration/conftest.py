@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster import Cluster
+from tests import sshd
+from tests.cluster import Cluster, free_port
 from tests.pgserver import PgServer, pg_server
 
 
@@ -49,3 +50,13 @@ def two(tmp_path: Path) -> Iterator[Cluster]:
 def pg() -> Iterator[PgServer]:
     """A throw-away PostgreSQL server for a test module (skips when it cannot run)."""
     yield from pg_server()
+
+
+@pytest.fixture(scope="module")
+def sshd_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.Sshd]:
+    """A throw-away sshd on a free loopback port for a test module, stopped after it."""
+    proc = sshd.Sshd(tmp_path_factory.mktemp("sshd"), free_port())
+    try:
+        yield proc
+    finally:
+        proc.stop()

@@ -27,23 +27,14 @@ pytestmark = pytest.mark.skipif(bool(sshd.available()), reason=sshd.available() 
 TIMEOUT = 300
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.Sshd]:
-    proc = sshd.Sshd(tmp_path_factory.mktemp("sshd"), free_port())
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
 @pytest.fixture
-def cluster(tmp_path: Path, server: sshd.Sshd) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, sshd_server: sshd.Sshd) -> Iterator[Cluster]:
     cl = Cluster(tmp_path / "cl")
-    lines = [f"b1: {{host: 127.0.0.1, port: {server.port}, user: {server.user}, "
-             f"priv: {server.client_key}, minion_opts: {{log_level: debug}}}}",
+    lines = [f"b1: {{host: 127.0.0.1, port: {sshd_server.port}, user: {sshd_server.user}, "
+             f"priv: {sshd_server.client_key}, minion_opts: {{log_level: debug}}}}",
              f"down: {{host: 127.0.0.1, port: {free_port()}, timeout: 5}}"]
     (cl.master_dir / "roster").write_text("\n".join(lines) + "\n")
-    server.known_hosts(cl.master_dir / "known_hosts")
+    sshd_server.known_hosts(cl.master_dir / "known_hosts")
     try:
         yield cl
     finally:

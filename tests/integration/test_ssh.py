@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +21,17 @@ pytestmark = pytest.mark.skipif(bool(sshd.available()), reason=sshd.available() 
 TIMEOUT = 90
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.Sshd]:
-    base = tmp_path_factory.mktemp("sshd")
-    proc = sshd.Sshd(base, free_port())
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
 @pytest.fixture
-def setup(server: sshd.Sshd, tmp_path: Path) -> dict[str, Path]:
+def setup(sshd_server: sshd.Sshd, tmp_path: Path) -> dict[str, Path]:
     cdir = tmp_path / "cfg"
     cdir.mkdir()
     (cdir / "master").write_text(f"cachedir: {tmp_path}/cache\n")
     hosts = {"h1": "127.0.0.1", "h2": "127.0.0.2"}
-    lines = [f"{rid}: {{host: {addr}, port: {server.port}, user: {server.user}, "
-             f"priv: {server.client_key}}}" for rid, addr in hosts.items()]
+    lines = [f"{rid}: {{host: {addr}, port: {sshd_server.port}, user: {sshd_server.user}, "
+             f"priv: {sshd_server.client_key}}}" for rid, addr in hosts.items()]
     lines.append(f"down: {{host: 127.0.0.1, port: {free_port()}, timeout: 5}}")
     (cdir / "roster").write_text("\n".join(lines) + "\n")
-    return {"cdir": cdir, "known_hosts": server.known_hosts(tmp_path / "known_hosts")}
+    return {"cdir": cdir, "known_hosts": sshd_server.known_hosts(tmp_path / "known_hosts")}
 
 
 def ssh(setup: dict[str, Path], *words: str) -> subprocess.CompletedProcess[str]:
@@ -66,13 +55,13 @@ def documents(text: str) -> list[dict[str, Any]]:
 
 
 def test_ping_uploads_once_then_runs_from_the_cache(setup: dict[str, Path],
-                                                    server: sshd.Sshd) -> None:
+                                                    sshd_server: sshd.Sshd) -> None:
     first = ssh(setup, "h*", "test.ping", "--out", "json", "--static")
     assert first.returncode == 0, first.stderr
     doc = json.loads(first.stdout)
     assert (doc["h1"], doc["h2"]) == (True, True)
     assert set(doc["_timings"]["h1"]) == {"connect", "auth", "upload", "run"}
-    cached = list((server.home / ".cache" / "saline-ssh").iterdir())
+    cached = list((sshd_server.home / ".cache" / "saline-ssh").iterdir())
     assert len(cached) == 1 and (cached[0] / "__main__.py").is_file()  # both ids, one copy
     again = ssh(setup, "h*", "test.ping", "--out", "json", "--static")
     assert again.returncode == 0, again.stderr
@@ -123,13 +112,13 @@ def test_unreachable_host_reported_others_work(setup: dict[str, Path]) -> None:
         assert f"\n{phase} " in table
 
 
-def test_changed_host_key_refused_in_one_line(setup: dict[str, Path], server: sshd.Sshd,
+def test_changed_host_key_refused_in_one_line(setup: dict[str, Path], sshd_server: sshd.Sshd,
                                               tmp_path: Path) -> None:
     other = sshd.keygen(tmp_path / "other_key")
     known = setup["known_hosts"]
     lines = known.read_text().splitlines()
     # 127.0.0.2 now "has" a different key: as if the host were replaced.
-    lines[1] = f"[127.0.0.2]:{server.port} {' '.join(other.split()[:2])}"
+    lines[1] = f"[127.0.0.2]:{sshd_server.port} {' '.join(other.split()[:2])}"
     known.write_text("\n".join(lines) + "\n")
     proc = ssh(setup, "h*", "test.ping")
     assert proc.returncode == 1
@@ -161,18 +150,18 @@ def test_grain_target_uses_cached_grains(setup: dict[str, Path]) -> None:
     assert "h1:" in proc.stdout and "h2:" not in proc.stdout
 
 
-def test_many_ids_first_contact_at_once(setup: dict[str, Path], server: sshd.Sshd) -> None:
+def test_many_ids_first_contact_at_once(setup: dict[str, Path], sshd_server: sshd.Sshd) -> None:
     """Ten ids of two addresses install the zipapp at the same moment: all run, one copy."""
     import shutil
 
-    shutil.rmtree(server.home / ".cache", ignore_errors=True)
+    shutil.rmtree(sshd_server.home / ".cache", ignore_errors=True)
     roster = setup["cdir"] / "roster"
     roster.write_text("".join(
-        f"m{i}: {{host: 127.0.0.{1 + i % 2}, port: {server.port}, user: {server.user}, "
-        f"priv: {server.client_key}}}\n" for i in range(10)))
+        f"m{i}: {{host: 127.0.0.{1 + i % 2}, port: {sshd_server.port}, user: {sshd_server.user}, "
+        f"priv: {sshd_server.client_key}}}\n" for i in range(10)))
     proc = ssh(setup, "*", "test.ping", "--out", "json", "--static")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert [doc[f"m{i}"] for i in range(10)] == [True] * 10
     assert all(t["upload"] > 0 for t in doc["_timings"].values())
-    assert len(list((server.home / ".cache" / "saline-ssh").iterdir())) == 1
+    assert len(list((sshd_server.home / ".cache" / "saline-ssh").iterdir())) == 1

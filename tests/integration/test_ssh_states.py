@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import sshd
-from tests.cluster import free_port
 
 pytestmark = pytest.mark.skipif(bool(sshd.available()), reason=sshd.available() or "ok")
 TIMEOUT = 90
@@ -34,18 +32,8 @@ STATES_TOP = "base:\n  'h*':\n    - web\n"
 PILLAR_TOP = "base:\n  '*':\n    - web\n  h2:\n    - h2\n"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.Sshd]:
-    base = tmp_path_factory.mktemp("sshd")
-    proc = sshd.Sshd(base, free_port())
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
 @pytest.fixture
-def setup(server: sshd.Sshd, tmp_path: Path) -> dict[str, Path]:
+def setup(sshd_server: sshd.Sshd, tmp_path: Path) -> dict[str, Path]:
     out, states, pillar, cdir = (tmp_path / d for d in ("out", "states", "pillar", "cfg"))
     for d in (states / "web", pillar, cdir):
         d.mkdir(parents=True)
@@ -59,11 +47,11 @@ def setup(server: sshd.Sshd, tmp_path: Path) -> dict[str, Path]:
     (cdir / "master").write_text(f"cachedir: {tmp_path}/cache\nfile_roots: {{base: [{states}]}}\n"
                                  f"pillar_roots: {{base: [{pillar}]}}\n")
     (cdir / "roster").write_text("".join(
-        f"{rid}: {{host: {addr}, port: {server.port}, user: {server.user}, "
-        f"priv: {server.client_key}}}\n" for rid, addr in (("h1", "127.0.0.1"),
+        f"{rid}: {{host: {addr}, port: {sshd_server.port}, user: {sshd_server.user}, "
+        f"priv: {sshd_server.client_key}}}\n" for rid, addr in (("h1", "127.0.0.1"),
                                                           ("h2", "127.0.0.2"))))
     return {"cdir": cdir, "out": out, "states": states,
-            "known_hosts": server.known_hosts(tmp_path / "known_hosts")}
+            "known_hosts": sshd_server.known_hosts(tmp_path / "known_hosts")}
 
 
 def ssh(setup: dict[str, Path], *words: str) -> subprocess.CompletedProcess[str]:
