@@ -72,7 +72,7 @@ def _request_fields(data: bytes) -> None:
 
 
 def _publish(data: bytes) -> None:
-    env = protocol.open_publish(data, protocol.TOPIC_ALL, MASTER.public)
+    env = protocol.open_push(data, MASTER.public, (protocol.TOPIC_ALL,))
     if env["kind"] == "job":
         protocol.open_job(env, SESSION)
 

@@ -248,11 +248,6 @@ def make_notice(pair: KeyPair, event: str, **data: Any) -> bytes:
     return pair.sign(codec.pack({"kind": "notice", "topic": TOPIC_NOTICE, "event": event, **data}))
 
 
-def open_publish(payload: bytes, topic: bytes, master: PublicKeys) -> dict[str, Any]:
-    """Verify a publish's signature and that it was signed for `topic`; the envelope map."""
-    return open_push(payload, master, (topic,))
-
-
 def open_push(payload: bytes, master: PublicKeys, topics: tuple[bytes, ...]) -> dict[str, Any]:
     """Verify a job or notice the master pushed, signed for one of `topics`; the envelope map."""
     try:

@@ -66,8 +66,8 @@ def test_master_readers_refuse_cleanly(data: bytes) -> None:
 def test_minion_readers_refuse_cleanly(data: bytes) -> None:
     for read in (lambda: protocol.read_auth_reply(data, b"n" * 24, "m1"),
                  lambda: protocol.open_reply(data, BOX),
-                 lambda: protocol.open_job(protocol.open_publish(
-                     data, protocol.TOPIC_ALL, MASTER.public), SESSION)):
+                 lambda: protocol.open_job(protocol.open_push(
+                     data, MASTER.public, (protocol.TOPIC_ALL,)), SESSION)):
         with contextlib.suppress(BadMessage, ProtocolError):
             read()
 

@@ -210,7 +210,7 @@ def test_publish_round_trip(master: KeyPair, tgt: str | list[str]) -> None:
     job = _job(tgt=tgt, tgt_type="list" if isinstance(tgt, list) else "glob")
     payload = protocol.make_publish(master, session, 4, TOPIC_ALL, job)
     assert b"cmd.run" not in payload  # encrypted
-    envelope = protocol.open_publish(payload, TOPIC_ALL, master.public)
+    envelope = protocol.open_push(payload, master.public, (TOPIC_ALL,))
     assert envelope["kind"] == "job"
     assert envelope["key_gen"] == 4
     assert protocol.open_job(envelope, session) == job
@@ -220,10 +220,10 @@ def test_publish_to_one_minion_topic(master: KeyPair) -> None:
     session, job = SessionKey(), _job()
     payload = protocol.make_publish(master, session, 1, minion_topic("m1"), job)
     assert protocol.open_job(
-        protocol.open_publish(payload, minion_topic("m1"), master.public), session
+        protocol.open_push(payload, master.public, (minion_topic("m1"),)), session
     ) == job
     with pytest.raises(BadMessage, match="topic"):
-        protocol.open_publish(payload, minion_topic("m2"), master.public)
+        protocol.open_push(payload, master.public, (minion_topic("m2"),))
 
 
 def test_minion_topics_are_not_prefixes_of_each_other() -> None:
@@ -236,24 +236,24 @@ def test_minion_topics_are_not_prefixes_of_each_other() -> None:
 def test_publish_wrong_master_key(master: KeyPair) -> None:
     payload = protocol.make_publish(master, SessionKey(), 1, TOPIC_ALL, _job())
     with pytest.raises(BadMessage, match="signature"):
-        protocol.open_publish(payload, TOPIC_ALL, KeyPair.generate().public)
+        protocol.open_push(payload, KeyPair.generate().public, (TOPIC_ALL,))
 
 
 def test_publish_topic_mismatch(master: KeyPair) -> None:
     payload = protocol.make_publish(master, SessionKey(), 1, minion_topic("m1"), _job())
     with pytest.raises(BadMessage, match="topic"):
-        protocol.open_publish(payload, TOPIC_ALL, master.public)
+        protocol.open_push(payload, master.public, (TOPIC_ALL,))
 
 
 def test_publish_tampered(master: KeyPair) -> None:
     payload = protocol.make_publish(master, SessionKey(), 1, TOPIC_ALL, _job())
     with pytest.raises(BadMessage):
-        protocol.open_publish(_flip(payload, len(payload) - 1), TOPIC_ALL, master.public)
+        protocol.open_push(_flip(payload, len(payload) - 1), master.public, (TOPIC_ALL,))
 
 
 def test_publish_wrong_session_key(master: KeyPair) -> None:
     payload = protocol.make_publish(master, SessionKey(), 1, TOPIC_ALL, _job())
-    envelope = protocol.open_publish(payload, TOPIC_ALL, master.public)
+    envelope = protocol.open_push(payload, master.public, (TOPIC_ALL,))
     with pytest.raises(BadMessage, match="did not open"):
         protocol.open_job(envelope, SessionKey())
 
@@ -261,19 +261,18 @@ def test_publish_wrong_session_key(master: KeyPair) -> None:
 def test_publish_stale_job(master: KeyPair) -> None:
     session = SessionKey()
     old = _job(ts=time.time() - protocol.CLOCK_WINDOW - 60)
-    envelope = protocol.open_publish(
-        protocol.make_publish(master, session, 1, TOPIC_ALL, old), TOPIC_ALL, master.public
-    )
+    envelope = protocol.open_push(
+        protocol.make_publish(master, session, 1, TOPIC_ALL, old), master.public, (TOPIC_ALL,))
     with pytest.raises(BadMessage, match="timestamp"):
         protocol.open_job(envelope, session)
 
 
 def test_notice_round_trip(master: KeyPair) -> None:
     payload = protocol.make_notice(master, "rotate", key_gen=5)
-    msg = protocol.open_publish(payload, TOPIC_NOTICE, master.public)
+    msg = protocol.open_push(payload, master.public, (TOPIC_NOTICE,))
     assert (msg["kind"], msg["event"], msg["key_gen"]) == ("notice", "rotate", 5)
     with pytest.raises(BadMessage):
-        protocol.open_publish(payload, TOPIC_NOTICE, KeyPair.generate().public)
+        protocol.open_push(payload, KeyPair.generate().public, (TOPIC_NOTICE,))
 
 
 @pytest.mark.parametrize(
